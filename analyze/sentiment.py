@@ -1,0 +1,139 @@
+"""Sentiment backends: negative / neutral / positive with a score in [-1, 1], or None.
+
+None means "this backend cannot judge this post" (a language it does not read, an empty text);
+the store keeps it as *unscored*, never as neutral, so charts do not fill with false neutrality.
+
+- ``vader``: the offline default. VADER is an English lexicon, so it scores English only.
+- ``transformers:<model>``: any Hugging Face sequence classifier with negative/neutral/positive
+  labels, e.g. ``transformers:cardiffnlp/twitter-xlm-roberta-base-sentiment`` (multilingual).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from analyze.backends import ModelUnavailable, load_failure, split_setting
+
+# VADER's own recommended cut-offs on the compound score.
+VADER_THRESHOLD = 0.05
+
+
+@dataclass(frozen=True)
+class Sentiment:
+    label: str  # "negative", "neutral" or "positive"
+    score: float  # -1 (negative) … 1 (positive)
+
+
+class SentimentBackend(Protocol):
+    name: str
+
+    def score(self, texts: Sequence[str], languages: Sequence[str]) -> list[Sentiment | None]:
+        """One verdict per text; `languages` are ISO 639-1 codes (or "und")."""
+
+
+class VaderBackend:
+    """English-only lexicon scoring; other languages come back unscored."""
+
+    name = "vader"
+    languages = frozenset({"en"})
+
+    def __init__(self) -> None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self._analyzer = SentimentIntensityAnalyzer()
+
+    def score(self, texts: Sequence[str], languages: Sequence[str]) -> list[Sentiment | None]:
+        verdicts: list[Sentiment | None] = []
+        for text, language in zip(texts, languages, strict=True):
+            if language not in self.languages or not text.strip():
+                verdicts.append(None)
+                continue
+            compound = self._analyzer.polarity_scores(text)["compound"]
+            verdicts.append(Sentiment(_label_from_score(compound, VADER_THRESHOLD), compound))
+        return verdicts
+
+
+class TransformersBackend:
+    """A local or hub sequence classifier; scores every non-empty text whatever its language."""
+
+    def __init__(self, model: str, batch_size: int = 32) -> None:
+        self.name = f"transformers:{model}"
+        self._batch_size = batch_size
+        try:
+            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        except ImportError as error:  # pragma: no cover - transformers comes with sentence-transformers
+            raise ModelUnavailable("the transformers backend needs `pip install transformers`") from error
+        try:
+            self._tokenizer = AutoTokenizer.from_pretrained(model)
+            self._model = AutoModelForSequenceClassification.from_pretrained(model).eval()
+        except (OSError, ValueError) as error:
+            raise load_failure("sentiment", model, error) from None
+        self._columns = _label_columns(self._model.config.id2label)
+
+    def score(self, texts: Sequence[str], languages: Sequence[str]) -> list[Sentiment | None]:
+        import torch
+
+        verdicts: list[Sentiment | None] = [None] * len(texts)
+        todo = [i for i, text in enumerate(texts) if text.strip()]
+        for start in range(0, len(todo), self._batch_size):
+            batch = todo[start : start + self._batch_size]
+            encoded = self._tokenizer(
+                [texts[i] for i in batch], padding=True, truncation=True, max_length=256, return_tensors="pt"
+            )
+            with torch.no_grad():
+                probabilities = self._model(**encoded).logits.softmax(dim=-1).numpy()
+            for i, row in zip(batch, probabilities, strict=True):
+                verdicts[i] = self._verdict(row)
+        return verdicts
+
+    def _verdict(self, probabilities) -> Sentiment:  # noqa: ANN001 - a numpy row
+        by_label = {label: float(probabilities[col]) for label, col in self._columns.items()}
+        label = max(by_label, key=by_label.get)
+        return Sentiment(label, by_label.get("positive", 0.0) - by_label.get("negative", 0.0))
+
+
+def sentiment_backend_name(setting: str) -> str:
+    """The backend name a setting selects, checked without loading any model."""
+    kind, target = split_setting(setting)
+    if kind == "vader" and not target:
+        return VaderBackend.name
+    if kind == "transformers" and target:
+        return f"transformers:{target}"
+    raise ValueError("expected 'vader' or 'transformers:<model name or path>'")
+
+
+def make_sentiment_backend(setting: str) -> SentimentBackend:
+    if sentiment_backend_name(setting) == VaderBackend.name:
+        return VaderBackend()
+    return TransformersBackend(split_setting(setting)[1])
+
+
+def _label_from_score(score: float, threshold: float) -> str:
+    if score >= threshold:
+        return "positive"
+    if score <= -threshold:
+        return "negative"
+    return "neutral"
+
+
+def _label_columns(id2label: dict[int, str]) -> dict[str, int]:
+    """Map a model's labels to negative/neutral/positive columns.
+
+    Named labels are matched by name (NEGATIVE, Neutral, pos…); anonymous LABEL_0..2 follow the
+    common convention of the TweetEval/XLM-T models (0 negative, 1 neutral, 2 positive).
+    """
+    names = {int(i): str(label).lower() for i, label in id2label.items()}
+    columns: dict[str, int] = {}
+    for index, name in names.items():
+        for canonical in ("negative", "neutral", "positive"):
+            if name.startswith(canonical[:3]):
+                columns[canonical] = index
+    if columns.keys() >= {"negative", "positive"}:
+        return columns
+    if len(names) == 3:
+        return {"negative": 0, "neutral": 1, "positive": 2}
+    if len(names) == 2:
+        return {"negative": 0, "positive": 1}
+    raise ModelUnavailable(f"cannot read sentiment labels {sorted(names.values())}: expected negative/neutral/positive")

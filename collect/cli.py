@@ -1,0 +1,118 @@
+"""`python -m collect --monitor FILE`: one collection run, or one every INTERVAL with `--every`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import time
+
+from collect.http import make_client
+from collect.plan import plan_sources
+from collect.runner import RunResult, collect_monitor, load_demo
+from monitor.cli import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    progress_reporter,
+    setup_logging,
+)
+from monitor.config import Monitor, load_monitor
+from store.db import display_url, open_store
+
+log = logging.getLogger("collect")
+
+_INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MIN_INTERVAL_S = 60  # anything more frequent is unkind to the sources
+
+
+def interval(text: str) -> int:
+    """'30m', '2h', '1d' → seconds (argparse type)."""
+    match = _INTERVAL.match(text.strip().lower())
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected a number and a unit (s, m, h, d) like 30m or 6h, got {text!r}")
+    seconds = int(match.group(1)) * _SECONDS[match.group(2)]
+    if seconds < MIN_INTERVAL_S:
+        raise argparse.ArgumentTypeError(f"expected at least {MIN_INTERVAL_S} s between runs, got {text!r}")
+    return seconds
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m collect",
+        description="Collect public posts for a monitor from its sources into the store. "
+        "Incremental: each (source, search) resumes from its cursor; the first run backfills "
+        "from the monitor's start date.",
+        epilog="The store is MURMUR_DB (any SQLAlchemy URL), default sqlite:///data/murmur.db. "
+        "Exit codes: 0 done, 1 done in part (some source or page failed; the rest was kept), "
+        "2 bad monitor file or option, 3 no source reachable.",
+    )
+    parser.add_argument("--monitor", required=True, metavar="FILE", help="monitor file (TOML), e.g. monitors/sora-leak.toml")
+    parser.add_argument("--db", metavar="URL", help="database URL (overrides MURMUR_DB)")
+    demo = parser.add_mutually_exclusive_group()
+    demo.add_argument("--demo", action="store_true", help="load the monitor's bundled demo corpus instead of collecting")
+    demo.add_argument("--demo-if-offline", action="store_true",
+                      help="collect; if no source can be reached, load the demo corpus instead")
+    parser.add_argument("--every", type=interval, metavar="INTERVAL",
+                        help="keep running, one collection every INTERVAL (e.g. 30m, 6h); Ctrl-C stops")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    args = parser.parse_args(argv)
+    if args.every and args.demo:
+        parser.error("--every collects live data; it cannot be combined with --demo")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging(-1 if args.quiet else args.verbose)
+    monitor = load_monitor(args.monitor)
+    plans = plan_sources(monitor)
+    engine = open_store(args.db or os.environ.get("MURMUR_DB"))
+    log.info("monitor %s → %s", monitor.name, display_url(str(engine.url)))
+    if args.demo:
+        return _exit_code(_report(load_demo(engine, monitor)))
+    while True:
+        started = time.monotonic()
+        with make_client() as client, progress_reporter(enabled=not args.quiet) as progress:
+            result = _report(collect_monitor(engine, monitor, plans, client, progress=progress))
+        if result.unreachable and args.demo_if_offline:
+            result = _fall_back_to_demo(engine, monitor)
+        if not args.every:
+            return _exit_code(result)
+        pause = max(0.0, args.every - (time.monotonic() - started))
+        log.info("next run in %.0f s", pause)
+        time.sleep(pause)
+
+
+def _fall_back_to_demo(engine, monitor: Monitor) -> RunResult:  # noqa: ANN001
+    if monitor.demo_corpus is None:
+        log.error("no source reachable and the monitor names no [demo] corpus")
+        return RunResult(run_id=0, mode="demo", status="failed")
+    log.warning(
+        "No source could be reached (offline?). Loading the bundled DEMO corpus from %s instead; "
+        "the dashboard will say it shows demo data.", monitor.demo_corpus,
+    )
+    return _report(load_demo(engine, monitor))
+
+
+def _report(result: RunResult) -> RunResult:
+    for name, tally in result.tallies.items():
+        log.info(
+            "%s: %d pages (%d broken), %d posts fetched, %d matched the query, %d new, %d updated%s",
+            name, tally.pages, tally.failed_pages, tally.fetched, tally.matched, tally.new, tally.updated,
+            f"; stopped: {tally.error}" if tally.error else "",
+        )
+    log.info("%s run %d: %s, %d new posts", result.mode, result.run_id, result.status, result.new)
+    return result
+
+
+def _exit_code(result: RunResult) -> int:
+    if result.status == "ok":
+        return EXIT_OK
+    if result.unreachable:
+        return EXIT_UNREACHABLE
+    return EXIT_PARTIAL if result.status in ("partial", "failed") else EXIT_USAGE

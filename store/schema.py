@@ -1,0 +1,146 @@
+"""The tables, in SQLAlchemy Core so the same code runs on SQLite and PostgreSQL.
+
+This module describes the *current* schema; `store.migrations` brings an existing database to it.
+Times are stored as timezone-aware UTC (`DateTime(timezone=True)`); JSON is stored as text so
+every SQL backend treats it alike.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("native_id", String(255), nullable=False),
+    Column("url", Text),
+    Column("author_hash", String(64)),
+    Column("author_handle", Text),
+    Column("title", Text),
+    Column("text", Text, nullable=False),
+    Column("platform_language", String(16)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("collected_at", DateTime(timezone=True), nullable=False),
+    Column("reply_to", String(255)),
+    Column("quote_of", String(255)),
+    Column("thread_id", String(255)),
+    Column("likes", Integer),
+    Column("reposts", Integer),
+    Column("replies", Integer),
+    Column("raw", Text),
+    Column("demo", Boolean, nullable=False, default=False),
+    UniqueConstraint("platform", "native_id", name="uq_posts_platform_native_id"),
+    Index("ix_posts_created_at", "created_at"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(128), nullable=False),
+    Column("mode", String(16), nullable=False),  # "live" or "demo"
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(16), nullable=False),  # running, ok, partial, failed
+    Column("counts", Text, nullable=False, default="{}"),  # per source: fetched, matched, new, pages
+    Column("errors", Text, nullable=False, default="[]"),
+    Index("ix_runs_monitor_started", "monitor", "started_at"),
+)
+
+run_posts = Table(
+    "run_posts",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Index("ix_run_posts_post", "post_id"),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("monitor", String(128), primary_key=True),
+    Column("source", String(32), primary_key=True),
+    Column("search", String(1024), primary_key=True),
+    Column("value", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+post_analysis = Table(
+    "post_analysis",
+    metadata,
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("language", String(16), nullable=False),  # ISO 639-1, or "und"
+    Column("language_score", Float),
+    Column("sentiment", String(16)),  # negative / neutral / positive; NULL = unscored
+    Column("sentiment_score", Float),  # -1 … 1; NULL = unscored
+    Column("sentiment_backend", String(255), nullable=False),
+    Column("analysed_at", DateTime(timezone=True), nullable=False),
+)
+
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(255), primary_key=True),
+    Column("dim", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # float32, little-endian
+)
+
+topic_models = Table(
+    "topic_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(128), nullable=False),
+    Column("fitted_at", DateTime(timezone=True), nullable=False),
+    Column("embedding_model", String(255), nullable=False),
+    Column("n_posts", Integer, nullable=False),
+    Column("n_topics", Integer, nullable=False),
+    Column("settings", Text, nullable=False, default="{}"),
+    Index("ix_topic_models_monitor", "monitor", "fitted_at"),
+)
+
+topics = Table(
+    "topics",
+    metadata,
+    Column("model_id", Integer, ForeignKey("topic_models.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic", Integer, primary_key=True),  # -1 = posts no topic claimed
+    Column("label", Text, nullable=False),
+    Column("keywords", Text, nullable=False),  # JSON list of [word, weight]
+    Column("size", Integer, nullable=False),
+    Column("representative", Text, nullable=False),  # JSON list of post ids
+)
+
+post_topics = Table(
+    "post_topics",
+    metadata,
+    Column("model_id", Integer, ForeignKey("topic_models.id", ondelete="CASCADE"), primary_key=True),
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic", Integer, nullable=False),
+    Column("probability", Float),
+)

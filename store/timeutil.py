@@ -1,0 +1,16 @@
+"""UTC helpers: SQLite hands back naive datetimes, PostgreSQL aware ones; Murmur wants aware UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime) -> datetime:
+    """The same instant as an aware UTC datetime (naive values are taken to be UTC already)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)

@@ -1,0 +1,35 @@
+"""Shared fixtures: a fresh SQLite store per test, monitor files written on the fly."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from store.db import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SORA_MONITOR = ROOT / "monitors" / "sora-leak.toml"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    engine = open_store(f"sqlite:///{tmp_path / 'murmur.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def write_monitor(tmp_path: Path) -> Callable[[str], Path]:
+    """Write a monitor file from TOML text (dedented) and return its path."""
+
+    def write(text: str, name: str = "monitor.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,138 @@
+"""The store: schema versions, upserts, pseudonymous authors, run links and cursors."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, text
+
+from monitor.errors import MurmurError
+from store.collection import finish_run, get_cursor, save_posts, set_cursor, start_run
+from store.db import StoreUnavailable, display_url, open_store
+from store.migrations import CURRENT_VERSION, SchemaTooNew, stored_version
+from store.post import Post
+from store.schema import posts, run_posts, runs
+
+T0 = datetime(2024, 11, 26, 14, 0, tzinfo=timezone.utc)
+
+
+def make_post(native_id: str, author: str = "pixelweaver", text: str = "Sora leaked", **extra) -> Post:
+    return Post(
+        platform="hackernews", native_id=native_id, text=text, created_at=T0, author=author,
+        raw={"objectID": native_id, "comment_text": text}, **extra,
+    )
+
+
+def test_fresh_store_is_stamped_and_reopening_changes_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    engine = open_store(url)
+    with engine.connect() as conn:
+        assert stored_version(conn) == CURRENT_VERSION
+    engine.dispose()
+    engine = open_store(url)
+    with engine.connect() as conn:
+        assert stored_version(conn) == CURRENT_VERSION
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_a_store_from_a_newer_murmur_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    engine = open_store(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE settings SET value = '999' WHERE key = 'schema_version'"))
+    engine.dispose()
+    with pytest.raises(SchemaTooNew, match="999"):
+        open_store(url)
+
+
+def test_bad_database_urls_are_clear_errors_not_tracebacks():
+    with pytest.raises(StoreUnavailable, match="not a database URL"):
+        open_store("not a url")
+    with pytest.raises(StoreUnavailable, match="no driver"):
+        open_store("nosuchdb://localhost/x")
+    assert issubclass(StoreUnavailable, MurmurError)
+
+
+def test_display_url_hides_the_password():
+    assert "s3cret" not in display_url("postgresql+psycopg://murmur:s3cret@db.example/murmur")
+
+
+def test_save_posts_counts_new_and_updated_and_links_each_run(engine):
+    with engine.begin() as conn:
+        run1 = start_run(conn, "sora-leak", "live")
+        first = save_posts(conn, [make_post("1"), make_post("2"), make_post("2")], run_id=run1, source="hackernews")
+        run2 = start_run(conn, "sora-leak", "live")
+        second = save_posts(
+            conn, [make_post("2", text="Sora leaked, edited"), make_post("3")], run_id=run2, source="hackernews"
+        )
+    assert (first.new, first.updated) == (2, 0)
+    assert (second.new, second.updated) == (1, 1)
+    with engine.connect() as conn:
+        stored = {r.native_id: r for r in conn.execute(select(posts))}
+        links = conn.execute(select(run_posts.c.run_id, run_posts.c.post_id)).all()
+    assert set(stored) == {"1", "2", "3"}
+    assert stored["2"].text == "Sora leaked, edited"
+    assert len(links) == 4  # run 1: posts 1, 2; run 2: posts 2, 3
+
+
+def test_authors_are_pseudonymised_consistently_and_never_stored_in_clear(engine):
+    with engine.begin() as conn:
+        run = start_run(conn, "sora-leak", "live")
+        save_posts(conn, [make_post("1"), make_post("2"), make_post("3", author="other")], run_id=run, source="hackernews")
+    with engine.connect() as conn:
+        rows = {r.native_id: r for r in conn.execute(select(posts))}
+    assert rows["1"].author_hash == rows["2"].author_hash != rows["3"].author_hash
+    assert len(rows["1"].author_hash) == 32
+    for row in rows.values():
+        assert row.author_handle is None
+        assert "pixelweaver" not in json.dumps(dict(row._mapping), default=str)
+
+
+def test_handles_are_kept_only_when_the_monitor_opts_in(engine):
+    with engine.begin() as conn:
+        run = start_run(conn, "sora-leak", "live")
+        save_posts(conn, [make_post("1")], run_id=run, source="hackernews", keep_handles=True)
+    with engine.connect() as conn:
+        assert conn.execute(select(posts.c.author_handle)).scalar() == "pixelweaver"
+
+
+def test_two_stores_give_unrelated_pseudonyms(tmp_path):
+    hashes = []
+    for name in ("x.db", "y.db"):
+        engine = open_store(f"sqlite:///{tmp_path / name}")
+        with engine.begin() as conn:
+            run = start_run(conn, "m", "live")
+            save_posts(conn, [make_post("1")], run_id=run, source="hackernews")
+            hashes.append(conn.execute(select(posts.c.author_hash)).scalar())
+        engine.dispose()
+    assert hashes[0] != hashes[1]
+
+
+def test_cursors_only_move_forward(engine):
+    with engine.begin() as conn:
+        assert get_cursor(conn, "m", "hackernews", "sora leak") is None
+        set_cursor(conn, "m", "hackernews", "sora leak", T0)
+        set_cursor(conn, "m", "hackernews", "sora leak", T0 - timedelta(days=1))
+        assert get_cursor(conn, "m", "hackernews", "sora leak") == T0
+        set_cursor(conn, "m", "hackernews", "sora leak", T0 + timedelta(hours=2))
+        assert get_cursor(conn, "m", "hackernews", "sora leak") == T0 + timedelta(hours=2)
+        assert get_cursor(conn, "m", "hackernews", "other search") is None
+
+
+def test_run_log_records_status_counts_and_errors(engine):
+    with engine.begin() as conn:
+        run = start_run(conn, "m", "live")
+        finish_run(conn, run, "partial", {"hackernews": {"new": 3}}, ["hackernews: page 2 truncated"])
+        row = conn.execute(select(runs)).one()
+    assert row.status == "partial" and row.finished_at is not None
+    assert json.loads(row.counts) == {"hackernews": {"new": 3}}
+    assert json.loads(row.errors) == ["hackernews: page 2 truncated"]
+
+
+def test_post_requires_aware_time_and_an_id():
+    with pytest.raises(ValueError, match="timezone"):
+        Post(platform="hackernews", native_id="1", text="x", created_at=datetime(2024, 11, 26))
+    with pytest.raises(ValueError, match="native id"):
+        Post(platform="hackernews", native_id="", text="x", created_at=T0)
