@@ -125,7 +125,7 @@ def show_volume(posts: pd.DataFrame) -> None:
         x=alt.X("day:T", title=None), y=alt.Y("posts:Q", title="posts per day"),
         color=alt.Color("platform:N", title="source"), tooltip=["day:T", "platform:N", "posts:Q"],
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
 
 
 def show_sentiment(posts: pd.DataFrame) -> None:
@@ -140,7 +140,7 @@ def show_sentiment(posts: pd.DataFrame) -> None:
         order=alt.Order("sentiment_rank:Q"),
         tooltip=["day:T", "sentiment:N", "posts:Q"],
     ).transform_calculate(sentiment_rank=f"indexof({order!r}, datum.sentiment)")
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
     unscored = (posts["sentiment"] == "unscored").mean()
     if unscored:
         st.caption(f"{unscored:.0%} of posts are unscored: the sentiment model cannot read their language.")
@@ -161,18 +161,18 @@ def show_topics(url: str | None, posts: pd.DataFrame, topics: pd.DataFrame, mode
     table["share"] = table["posts"] / max(1, len(posts))
     table = table.sort_values(["posts"], ascending=False)
     st.dataframe(
-        table[["label", "keywords", "posts", "share"]],
-        hide_index=True, use_container_width=True,
-        column_config={"share": st.column_config.ProgressColumn("share", format="percent", min_value=0, max_value=1),
-                       "label": "topic"},
+        table[["label", "keywords", "posts", "share"]].rename(columns={"label": "topic"}),
+        hide_index=True, width="stretch",
+        column_config={"share": st.column_config.ProgressColumn("share", format="percent", min_value=0, max_value=1)},
     )
     show_topic_shares(posts, topics)
     named = table[table["topic"] >= 0]
     if named.empty:
         return
-    choice = st.selectbox("Example posts for topic", list(named["topic"]),
-                          format_func=lambda t: named.set_index("topic").at[t, "label"])
-    examples = load_posts_by_id(url, tuple(named.set_index("topic").at[choice, "representative"]))
+    by_topic = named.set_index("topic")
+    choice = st.selectbox("Example posts for topic", [int(t) for t in by_topic.index],
+                          format_func=lambda t: by_topic.at[t, "label"])
+    examples = load_posts_by_id(url, tuple(by_topic.at[choice, "representative"]))
     for post in examples.itertuples():
         with st.container(border=True):
             st.caption(f"{post.platform} · {pd.Timestamp(post.created_at):%Y-%m-%d %H:%M} UTC")
@@ -196,12 +196,12 @@ def show_topic_shares(posts: pd.DataFrame, topics: pd.DataFrame) -> None:
         color=alt.Color("topic:N", legend=alt.Legend(orient="bottom", columns=2, labelLimit=400)),
         tooltip=["day:T", "topic:N", "posts:Q"],
     ).properties(title="Topic share over time")
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
 
 
 def show_runs(runs: pd.DataFrame) -> None:
     st.subheader("Last collection runs")
-    st.dataframe(runs, hide_index=True, use_container_width=True)
+    st.dataframe(runs, hide_index=True, width="stretch")
 
 
 main()

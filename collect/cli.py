@@ -8,14 +8,13 @@ import os
 import re
 import time
 
-from collect.http import make_client
+from collect.http import POLITE_INTERVAL, make_client
 from collect.plan import plan_sources
 from collect.runner import RunResult, collect_monitor, load_demo
 from monitor.cli import (
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_UNREACHABLE,
-    EXIT_USAGE,
     progress_reporter,
     setup_logging,
 )
@@ -77,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         return _exit_code(_report(load_demo(engine, monitor)))
     while True:
         started = time.monotonic()
-        with make_client() as client, progress_reporter(enabled=not args.quiet) as progress:
+        with make_client(min_interval=POLITE_INTERVAL) as client, progress_reporter(enabled=not args.quiet) as progress:
             result = _report(collect_monitor(engine, monitor, plans, client, progress=progress))
         if result.unreachable and args.demo_if_offline:
             result = _fall_back_to_demo(engine, monitor)
@@ -113,6 +112,4 @@ def _report(result: RunResult) -> RunResult:
 def _exit_code(result: RunResult) -> int:
     if result.status == "ok":
         return EXIT_OK
-    if result.unreachable:
-        return EXIT_UNREACHABLE
-    return EXIT_PARTIAL if result.status in ("partial", "failed") else EXIT_USAGE
+    return EXIT_UNREACHABLE if result.unreachable else EXIT_PARTIAL

@@ -1,0 +1,416 @@
+"""Hacker News stories and comments, through the Algolia HN Search API (https://hn.algolia.com/api).
+
+`search_by_date` returns the newest items first and never more than 1000 hits for one query, however
+many match. A backfill is therefore cut into time windows, and a window that matches more than can
+be read is halved until each half fits. A window's end is a safe checkpoint once all of its pages
+have been read, and only if every earlier window was read too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from collect.errors import ParseError
+from collect.http import raise_for_status
+from collect.sources.base import Option, Page
+from store.post import Post
+
+if TYPE_CHECKING:
+    from monitor.query import Query
+
+logger = logging.getLogger(__name__)
+
+NAME = "hackernews"
+
+SEARCH_URL = "https://hn.algolia.com/api/v1/search_by_date"
+ITEM_URL = "https://news.ycombinator.com/item?id={}"
+
+TAGS = ("story", "comment", "poll", "pollopt", "show_hn", "ask_hn", "job")
+
+OPTIONS = {
+    "tags": Option(list, ["story", "comment"],
+                   "item types to search; any of them matches", choices=TAGS),
+    "hits_per_page": Option(int, 100, "hits asked for per request", minimum=1, maximum=1000),
+    "window_days": Option(float, 7.0, "length of the time windows a backfill is cut into",
+                          minimum=0.01, maximum=366),
+    "max_pages": Option(int, 50, "most pages read from one time window", minimum=1, maximum=1000),
+}
+
+# The API serves at most this many hits per query, whatever nbHits says.
+MAX_REACHABLE_HITS = 1000
+
+# Search-UI copies of the hit's fields, including the author's handle: never kept in `raw`.
+_IDENTIFYING_KEYS = frozenset({"author", "_highlightResult", "_snippetResult"})
+
+
+# --- translate ---------------------------------------------------------------------------------
+
+
+def translate(query: Query) -> list[str]:
+    """One Algolia search string per clause of the query: its included terms, phrases quoted.
+
+    Excluded terms are left out (the runner re-checks every post with the full query), so each
+    string is at least as broad as its clause.
+    """
+    searches: list[str] = []
+    for clause in query.clauses():
+        search = " ".join(_algolia_term(term.text, term.phrase) for term in clause.include)
+        if search not in searches:
+            searches.append(search)
+    return searches
+
+
+def _algolia_term(text: str, phrase: bool) -> str:
+    # A bare leading "-" would make Algolia exclude the word, so such a term is quoted too.
+    if phrase or text.startswith("-"):
+        return '"' + text.replace('"', " ").strip() + '"'
+    return text
+
+
+# --- fetch -------------------------------------------------------------------------------------
+
+
+def search_params(
+    search: str, start: int, end: int, *, tags: list[str], hits_per_page: int, page: int
+) -> dict[str, str]:
+    """Query parameters for one page of the items created in (start, end], epoch seconds."""
+    params = {
+        "query": search,
+        "numericFilters": f"created_at_i>{start},created_at_i<={end}",
+        "page": str(page),
+        "hitsPerPage": str(hits_per_page),
+    }
+    if tags:
+        params["tags"] = tags[0] if len(tags) == 1 else "(" + ",".join(tags) + ")"
+    return params
+
+
+def fetch(
+    client: httpx.Client,
+    search: str,
+    since: datetime,
+    until: datetime,
+    options: Mapping[str, Any],
+) -> Iterator[Page]:
+    """Pages of items created after `since` and up to `until`, oldest window first.
+
+    `options` are this module's OPTIONS as checked by the runner (missing keys take defaults).
+    Non-2xx answers raise `SourceHTTPError`; an unreadable page is yielded for the runner to report,
+    ends its window, and keeps every later page from carrying a checkpoint.
+    """
+    for moment in (since, until):
+        if moment.tzinfo is None:
+            raise ValueError(f"fetch needs timezone-aware datetimes, got {moment!r}")
+    settings = {key: options.get(key, option.default) for key, option in OPTIONS.items()}
+    walk = _Walk(client, search, settings, until)
+    # Creation times are whole seconds: (since, until] holds the items of (⌊since⌋, ⌊until⌋].
+    first, last = math.floor(since.timestamp()), math.floor(until.timestamp())
+    width = max(1, round(walk.window_days * 86400))
+    for start in range(first, last, width):
+        yield from walk.window(start, min(start + width, last))
+
+
+class _Walk:
+    """One fetch's state: its settings and whether the cursor may still move."""
+
+    def __init__(self, client: httpx.Client, search: str, options: Mapping[str, Any],
+                 until: datetime) -> None:
+        self.client = client
+        self.search = search
+        self.tags: list[str] = list(options["tags"])
+        self.hits_per_page: int = options["hits_per_page"]
+        self.max_pages: int = options["max_pages"]
+        self.window_days: float = options["window_days"]
+        self.until = until.astimezone(timezone.utc)
+        self.until_second = math.floor(until.timestamp())
+        # More than this in one window and some hits could not be read: the window is halved.
+        self.capacity = min(MAX_REACHABLE_HITS, self.hits_per_page * self.max_pages)
+        self.intact = True
+
+    def window(self, start: int, end: int) -> Iterator[Page]:
+        """The pages of (start, end]; halves it first while it matches more than can be read."""
+        body, url = self._get(start, end, 0)
+        envelope = self._read(body, url)
+        if envelope is None:
+            yield Page(body, url)
+            return
+        if envelope["nbHits"] > self.capacity:
+            if end - start > 1:
+                middle = (start + end) // 2
+                yield from self.window(start, middle)
+                yield from self.window(middle, end)
+                return
+            logger.warning("hackernews: %d hits created in the one second up to %s; only the "
+                           "first %d can be read", envelope["nbHits"], _utc(end), self.capacity)
+        page = 0
+        while True:
+            last = (page + 1 >= min(envelope["nbPages"], self.max_pages) or not envelope["hits"])
+            yield Page(body, url, self._checkpoint(end) if last else None)
+            if last:
+                return
+            page += 1
+            body, url = self._get(start, end, page)
+            envelope = self._read(body, url)
+            if envelope is None:
+                yield Page(body, url)
+                return
+
+    def _get(self, start: int, end: int, page: int) -> tuple[bytes, str]:
+        params = search_params(self.search, start, end, tags=self.tags,
+                               hits_per_page=self.hits_per_page, page=page)
+        response = self.client.get(SEARCH_URL, params=params)
+        raise_for_status(response)
+        return response.content, str(response.url)
+
+    def _read(self, body: bytes, url: str) -> dict[str, Any] | None:
+        """The page's envelope, or None (and no more checkpoints) if the body is unreadable."""
+        try:
+            return _envelope(body)
+        except ParseError as exc:
+            logger.warning("hackernews: %s: %s; skipping the rest of this time window, and the "
+                           "cursor stays where it was", url, exc)
+            self.intact = False
+            return None
+
+    def _checkpoint(self, end: int) -> datetime | None:
+        if not self.intact:
+            return None
+        return self.until if end == self.until_second else _utc(end)
+
+
+def _utc(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+# --- parse -------------------------------------------------------------------------------------
+
+
+def parse(body: bytes | str) -> list[Post]:
+    """The posts in one `search_by_date` response; deleted items and malformed hits are skipped."""
+    posts = []
+    for index, hit in enumerate(_envelope(body)["hits"]):
+        try:
+            post = _post(hit)
+        except _MalformedHit as exc:
+            logger.warning("hackernews: skipping hit %d: %s", index, exc)
+            continue
+        if post is not None:
+            posts.append(post)
+    return posts
+
+
+class _MalformedHit(ValueError):
+    """One hit cannot become a post; it costs that hit, not the page."""
+
+
+def _envelope(body: bytes | str) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+        raise ParseError(f"not a complete JSON document ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ParseError(f"expected a JSON object, got {type(data).__name__}")
+    if not isinstance(data.get("hits"), list):
+        raise ParseError("no 'hits' list: not a search response")
+    for key in ("nbHits", "nbPages"):
+        if not _is_int(data.get(key)):
+            raise ParseError(f"no integer {key!r}: not a search response")
+    return data
+
+
+def _post(hit: Any) -> Post | None:
+    """The post for one hit, or None for a deleted item (no text and no title)."""
+    if not isinstance(hit, dict):
+        raise _MalformedHit(f"expected an object, got {type(hit).__name__}")
+    native_id = _object_id(hit.get("objectID"))
+    tags = [tag for tag in hit.get("_tags") or [] if isinstance(tag, str)]
+    is_comment = "comment" in tags if tags else _text_field(hit, "comment_text") is not None
+    html = _text_field(hit, "comment_text") or _text_field(hit, "story_text") or ""
+    text = html_to_text(html)
+    title = (_text_field(hit, "title") or "").strip() or None
+    if not text and not title:
+        return None
+    story_id = hit.get("story_id")
+    parent_id = hit.get("parent_id")
+    if _is_int(story_id) or (isinstance(story_id, str) and story_id):
+        thread_id = str(story_id)
+    else:
+        thread_id = None if is_comment else native_id  # a story is its own thread
+    author = hit.get("author")
+    return Post(
+        platform=NAME,
+        native_id=native_id,
+        text=text,
+        created_at=_created_at(hit),
+        url=ITEM_URL.format(native_id),
+        author=author if isinstance(author, str) and author else None,
+        title=title,
+        language=None,
+        reply_to=str(parent_id) if is_comment and _is_int(parent_id) else None,
+        thread_id=thread_id,
+        likes=_count(hit.get("points")),
+        reposts=None,
+        replies=None if is_comment else _count(hit.get("num_comments")),
+        raw=_raw(hit),
+    )
+
+
+def _object_id(value: Any) -> str:
+    if _is_int(value) and value > 0:
+        return str(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return value.strip()
+    raise _MalformedHit(f"objectID {value!r} is not an item number")
+
+
+def _created_at(hit: dict[str, Any]) -> datetime:
+    epoch = hit.get("created_at_i")
+    if _is_int(epoch) or isinstance(epoch, float):
+        try:
+            return datetime.fromtimestamp(epoch, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            pass
+    text = hit.get("created_at")
+    if isinstance(text, str):
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            return moment.astimezone(timezone.utc)
+    raise _MalformedHit(
+        f"item {hit.get('objectID')}: no usable created_at_i or created_at ({text!r})")
+
+
+def _raw(hit: dict[str, Any]) -> dict[str, Any]:
+    """The hit without the author's handle, which the store must only get pseudonymised."""
+    raw = {key: value for key, value in hit.items() if key not in _IDENTIFYING_KEYS}
+    if isinstance(raw.get("_tags"), list):
+        raw["_tags"] = [tag for tag in raw["_tags"]
+                        if not (isinstance(tag, str) and tag.startswith("author_"))]
+    return raw
+
+
+def _text_field(hit: dict[str, Any], key: str) -> str | None:
+    value = hit.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _count(value: Any) -> int | None:
+    return value if _is_int(value) else None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# --- HTML to text ------------------------------------------------------------------------------
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of HN's comment HTML: paragraphs kept, code verbatim, links as their full URL.
+
+    HN writes `<p>` between paragraphs, `<i>` for emphasis, `<pre><code>` for code, and links
+    whose text is the URL itself, cut with "..." when long: such a link becomes its full href.
+    """
+    parser = _HNText()
+    parser.feed(html)
+    parser.close()
+    return parser.text()
+
+
+_SPACES = re.compile(r"\s+")
+
+
+class _HNText(HTMLParser):
+    """Collects blocks of text: paragraphs (whitespace collapsed) and `<pre>` blocks (verbatim)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._blocks: list[str] = []
+        self._inline: list[str] = []  # the current paragraph; "\n" stands for <br>
+        self._pre: list[str] | None = None
+        self._link: tuple[str, list[str]] | None = None  # (href, text so far)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "p":
+            self._end_paragraph()
+        elif tag == "br":
+            self._emit("\n")
+        elif tag == "pre":
+            self._end_paragraph()
+            self._pre = []
+        elif tag == "a":
+            self._end_link()
+            self._link = (dict(attrs).get("href") or "", [])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self._end_paragraph()
+        elif tag == "pre" and self._pre is not None:
+            self._end_link()
+            code = "".join(self._pre).strip("\n")
+            self._pre = None
+            if code.strip():
+                self._blocks.append(code)
+        elif tag == "a":
+            self._end_link()
+
+    def handle_data(self, data: str) -> None:
+        if self._link is not None:
+            self._link[1].append(data)
+        else:
+            self._emit(data)
+
+    def close(self) -> None:
+        super().close()
+        self._end_link()
+        if self._pre is not None:
+            self.handle_endtag("pre")
+        self._end_paragraph()
+
+    def text(self) -> str:
+        return "\n\n".join(self._blocks)
+
+    def _emit(self, text: str) -> None:
+        if self._pre is not None:
+            self._pre.append(text)
+        else:
+            self._inline.append(text if text == "\n" else _SPACES.sub(" ", text))
+
+    def _end_link(self) -> None:
+        if self._link is None:
+            return
+        href, parts = self._link
+        self._link = None
+        self._emit(_link_text(_SPACES.sub(" ", "".join(parts)).strip(), href))
+
+    def _end_paragraph(self) -> None:
+        if self._pre is not None:
+            return  # inside <pre> the code's own newlines separate its lines
+        self._end_link()
+        lines = [" ".join(line.split()) for line in "".join(self._inline).split("\n")]
+        self._inline = []
+        paragraph = "\n".join(lines).strip("\n")
+        if paragraph:
+            self._blocks.append(paragraph)
+
+
+def _link_text(text: str, href: str) -> str:
+    """What a reader needs of a link: the full URL, plus the text where it says something else."""
+    if not href or text == href:
+        return text
+    if not text or (text.endswith("...") and href.startswith(text[:-3])):
+        return href
+    return f"{text} ({href})"
