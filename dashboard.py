@@ -108,14 +108,16 @@ def filter_posts(posts: pd.DataFrame) -> pd.DataFrame:
 def show_totals(posts: pd.DataFrame, topics: pd.DataFrame) -> None:
     scored = posts[posts["sentiment"] != "unscored"]
     negative = (scored["sentiment"] == "negative").mean() if len(scored) else float("nan")
-    peak = posts.groupby("day").size()
+    daily = posts.groupby("day").size()
     cols = st.columns(5)
-    cols[0].metric("Posts", f"{len(posts):,}")
-    cols[1].metric("Languages", posts.loc[posts["language"] != "und", "language"].nunique())
-    cols[2].metric("Busiest day", f"{peak.idxmax():%d %b %Y}", f"{peak.max():,} posts", delta_color="off")
+    cols[0].metric("Posts", f"{len(posts):,}", chart_data=list(daily), chart_type="bar", border=True)
+    cols[1].metric("Languages", posts.loc[~posts["language"].isin(["und", "pending"]), "language"].nunique(),
+                   border=True)
+    cols[2].metric("Busiest day", f"{daily.idxmax():%d %b %Y}", f"{daily.max():,} posts",
+                   delta_color="off", delta_arrow="off", border=True)
     cols[3].metric("Negative (of scored)", "—" if pd.isna(negative) else f"{negative:.0%}",
-                   f"{len(scored):,} scored", delta_color="off")
-    cols[4].metric("Topics", int((topics["topic"] >= 0).sum()) if not topics.empty else 0)
+                   f"{len(scored):,} scored", delta_color="off", delta_arrow="off", border=True)
+    cols[4].metric("Topics", int((topics["topic"] >= 0).sum()) if not topics.empty else 0, border=True)
 
 
 def show_volume(posts: pd.DataFrame) -> None:
