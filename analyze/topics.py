@@ -91,8 +91,14 @@ def fit_topics(
     assigned, _ = model.fit_transform(docs, embeddings=embeddings)
     if any(t != OUTLIER for t in assigned) and OUTLIER in assigned:
         assigned = model.reduce_outliers(docs, assigned, strategy="embeddings", embeddings=embeddings, threshold=0.3)
-        model.update_topics(docs, topics=assigned, vectorizer_model=model.vectorizer_model,
-                            ctfidf_model=model.ctfidf_model, top_n_words=KEYWORDS)
+        # BERTopic warns that hand-set topics must be the last step; here they are.
+        bertopic_log = logging.getLogger("BERTopic")
+        level, bertopic_log.level = bertopic_log.level, logging.ERROR
+        try:
+            model.update_topics(docs, topics=assigned, vectorizer_model=model.vectorizer_model,
+                                ctfidf_model=model.ctfidf_model, top_n_words=KEYWORDS)
+        finally:
+            bertopic_log.setLevel(level)
     assigned = [int(t) for t in assigned]
     return TopicFit(
         topics=_records(model, post_ids, assigned, embeddings),

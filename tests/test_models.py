@@ -107,3 +107,4 @@ def test_language_detection_offline_with_an_undetermined_floor():
 def test_model_text_drops_links_and_joins_title():
     assert model_text("Sora leaked", "See https://example.com/x?y=1  now\n\nok") == "Sora leaked. See now ok"
     assert model_text(None, "  only   body ") == "only body"
+    assert model_text(None, "ﺳﻮﺭﻳﺎ") == "سوريا"  # Arabic presentation forms folded to letters

@@ -1,0 +1,27 @@
+"""`python -m bench [NAME …]`: run the benchmarks and print their figures.
+
+Names: pipeline (demo corpus end to end: seconds and peak memory), sentiment (VADER on labelled
+tweets), topics (BERTopic on human-labelled tweets: NMI/ARI). No name runs them all.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bench import pipeline, quality
+
+BENCHMARKS = {"pipeline": pipeline.run, "sentiment": quality.sentiment, "topics": quality.topics}
+
+
+def main(names: list[str]) -> int:
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    for name in names or list(BENCHMARKS):
+        print(f"\n== {name} ==", flush=True)
+        BENCHMARKS[name]()
+    return 0
+
+
+sys.exit(main(sys.argv[1:]))
