@@ -44,8 +44,9 @@ def open_store(url: str | None = None) -> Engine:
         else:
             engine = create_engine(url, pool_pre_ping=True)
         migrate(engine)
-    except NoSuchModuleError as error:
-        raise StoreUnavailable(f"{ENV_VAR}: no driver for this database: {error}") from None
+    except (NoSuchModuleError, ImportError) as error:
+        raise StoreUnavailable(f"{ENV_VAR}: no driver for this database ({error}); install it, e.g. "
+                               "pip install 'psycopg[binary]' for PostgreSQL") from None
     except ArgumentError:
         raise StoreUnavailable(f"{ENV_VAR}: not a database URL (expected e.g. sqlite:///murmur.db "
                                "or postgresql+psycopg://user@host/murmur)") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -18,9 +19,23 @@ SORA_MONITOR = ROOT / "monitors" / "sora-leak.toml"
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    engine = open_store(f"sqlite:///{tmp_path / 'murmur.db'}")
+    """A fresh store: a SQLite file, or the database in MURMUR_TEST_DB (emptied first) if set."""
+    url = os.environ.get("MURMUR_TEST_DB")
+    if url:
+        _empty(url)
+    engine = open_store(url or f"sqlite:///{tmp_path / 'murmur.db'}")
     yield engine
     engine.dispose()
+
+
+def _empty(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    from store.schema import metadata
+
+    scratch = create_engine(url)
+    metadata.drop_all(scratch)
+    scratch.dispose()
 
 
 @pytest.fixture
