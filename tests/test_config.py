@@ -112,4 +112,4 @@ def test_an_unknown_model_setting_is_a_config_error(write_monitor, tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
     )
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
-    assert "analysis.embeddings: expected 'minilm' or 'sentence-transformers:" in completed.stderr
+    assert "analysis.embeddings: expected 'minilm', 'e5-small' or 'sentence-transformers:" in completed.stderr
