@@ -16,7 +16,7 @@ import streamlit as st
 from store import queries
 from store.db import open_store
 
-SENTIMENT_COLOURS = {"negative": "#d1495b", "neutral": "#9aa5b1", "positive": "#2e933c", "unscored": "#e4e7eb"}
+SENTIMENT_COLOURS = {"negative": "#d1495b", "neutral": "#9aa5b1", "positive": "#2e933c"}
 TOP_TOPICS = 8
 
 st.set_page_config(page_title="Murmur", page_icon="📣", layout="wide")
@@ -113,7 +113,7 @@ def show_totals(posts: pd.DataFrame, topics: pd.DataFrame) -> None:
     cols[0].metric("Posts", f"{len(posts):,}", chart_data=list(daily), chart_type="bar", border=True)
     cols[1].metric("Languages", posts.loc[~posts["language"].isin(["und", "pending"]), "language"].nunique(),
                    border=True)
-    cols[2].metric("Busiest day", f"{daily.idxmax():%d %b %Y}", f"{daily.max():,} posts",
+    cols[2].metric("Busiest day", f"{daily.idxmax():%d %b}", f"{daily.max():,} posts · {daily.idxmax():%Y}",
                    delta_color="off", delta_arrow="off", border=True)
     cols[3].metric("Negative (of scored)", "—" if pd.isna(negative) else f"{negative:.0%}",
                    f"{len(scored):,} scored", delta_color="off", delta_arrow="off", border=True)
@@ -124,7 +124,7 @@ def show_volume(posts: pd.DataFrame) -> None:
     st.subheader("Volume by source")
     daily = posts.groupby(["day", "platform"]).size().reset_index(name="posts")
     chart = alt.Chart(daily).mark_bar().encode(
-        x=alt.X("day:T", title=None), y=alt.Y("posts:Q", title="posts per day"),
+        x=alt.X("day:T", title=None, axis=alt.Axis(format="%d %b")), y=alt.Y("posts:Q", title="posts per day"),
         color=alt.Color("platform:N", title="source"), tooltip=["day:T", "platform:N", "posts:Q"],
     )
     st.altair_chart(chart, width="stretch")
@@ -132,20 +132,25 @@ def show_volume(posts: pd.DataFrame) -> None:
 
 def show_sentiment(posts: pd.DataFrame) -> None:
     st.subheader("Sentiment over time")
-    daily = posts.groupby(["day", "sentiment"]).size().reset_index(name="posts")
+    scored = posts[posts["sentiment"] != "unscored"]
+    if scored.empty:
+        st.info("No post is scored yet: the sentiment model reads none of these languages.")
+        return
+    daily = scored.groupby(["day", "sentiment"]).size().reset_index(name="posts")
     order = list(SENTIMENT_COLOURS)
     chart = alt.Chart(daily).mark_area().encode(
-        x=alt.X("day:T", title=None),
-        y=alt.Y("posts:Q", stack="normalize", title="share of posts", axis=alt.Axis(format="%")),
-        color=alt.Color("sentiment:N", scale=alt.Scale(domain=order, range=list(SENTIMENT_COLOURS.values())),
-                        sort=order),
+        x=alt.X("day:T", title=None, axis=alt.Axis(format="%d %b")),
+        y=alt.Y("posts:Q", stack="normalize", title="share of scored posts", axis=alt.Axis(format="%")),
+        color=alt.Color("sentiment:N", sort=order,
+                        scale=alt.Scale(domain=order, range=[SENTIMENT_COLOURS[label] for label in order])),
         order=alt.Order("sentiment_rank:Q"),
         tooltip=["day:T", "sentiment:N", "posts:Q"],
     ).transform_calculate(sentiment_rank=f"indexof({order!r}, datum.sentiment)")
     st.altair_chart(chart, width="stretch")
-    unscored = (posts["sentiment"] == "unscored").mean()
+    unscored = 1 - len(scored) / len(posts)
     if unscored:
-        st.caption(f"{unscored:.0%} of posts are unscored: the sentiment model cannot read their language.")
+        st.caption(f"{unscored:.0%} of posts are unscored (not counted above): the sentiment model "
+                   "cannot read their language.")
 
 
 def show_topics(url: str | None, posts: pd.DataFrame, topics: pd.DataFrame, model: dict | None) -> None:
@@ -193,7 +198,7 @@ def show_topic_shares(posts: pd.DataFrame, topics: pd.DataFrame) -> None:
     )
     daily = named.groupby(["day", "topic"]).size().reset_index(name="posts")
     chart = alt.Chart(daily).mark_area().encode(
-        x=alt.X("day:T", title=None),
+        x=alt.X("day:T", title=None, axis=alt.Axis(format="%d %b")),
         y=alt.Y("posts:Q", stack="normalize", title="share of posts", axis=alt.Axis(format="%")),
         color=alt.Color("topic:N", legend=alt.Legend(orient="bottom", columns=2, labelLimit=400)),
         tooltip=["day:T", "topic:N", "posts:Q"],

@@ -10,6 +10,7 @@ Models are loaded only when a step has work for them.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -22,6 +23,7 @@ from analyze.sentiment import SentimentBackend
 from analyze.text import model_text
 from analyze.topics import fit_topics
 from monitor.config import Monitor
+from monitor.query import Query
 from store.analysis import (
     PostVerdict,
     languages_of,
@@ -125,6 +127,7 @@ def _refit_topics(engine, monitor, name, progress, report) -> None:  # noqa: ANN
         matrix,
         [languages.get(p.id, "und") for p in posts],
         min_topic_size=monitor.analysis.min_topic_size,
+        extra_stop_words=query_words(monitor.query),
     )
     progress("topics", 1, 1)
     if fit is None:
@@ -140,6 +143,23 @@ def _refit_topics(engine, monitor, name, progress, report) -> None:  # noqa: ANN
         )
     report.topics = sum(1 for t in fit.topics if t.topic >= 0)
     report.topic_posts = len(posts)
+
+
+# Arabic attaches conjunctions, prepositions and the article to the word: تسريب → التسريب, والتسريب.
+_ARABIC_PREFIXES = ("ال", "و", "وال", "ب", "بال", "ل", "لل", "ف", "فال", "ك", "كال")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+
+
+def query_words(query: Query) -> set[str]:
+    """The words of the query's positive terms (whole, split, and with Arabic prefixes)."""
+    words: set[str] = set()
+    for clause in query.clauses():
+        for term in clause.include:
+            lowered = term.text.lower()
+            words.add(lowered)
+            words.update(re.findall(r"\w+", lowered))
+    words.update(prefix + word for word in list(words) if _ARABIC.search(word) for prefix in _ARABIC_PREFIXES)
+    return words
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

