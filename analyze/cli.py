@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import time
 
 from analyze.backends import ModelUnavailable
 from analyze.embeddings import embedding_model_name, make_embedding_backend
 from analyze.pipeline import analyse
 from analyze.sentiment import make_sentiment_backend, sentiment_backend_name
-from monitor.cli import EXIT_OK, progress_reporter, setup_logging
+from monitor.cli import EXIT_OK, entry_point_parser, progress_reporter, setup_logging
 from monitor.config import Monitor, load_monitor
 from monitor.errors import ConfigError
 from store.db import display_url, open_store
@@ -20,18 +19,13 @@ log = logging.getLogger("analyze")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m analyze",
-        description="Analyse the posts a monitor has collected: language, sentiment, embeddings and "
-        "topics. Incremental: only posts not yet analysed are processed; topics are refitted when "
-        "anything new was embedded.",
-        epilog="The store is MURMUR_DB (any SQLAlchemy URL), default sqlite:///data/murmur.db. "
-        "Exit codes: 0 done, 2 bad monitor file or model setting.",
+    parser = entry_point_parser(
+        "analyze",
+        "Analyse the posts a monitor has collected: language, sentiment, embeddings and topics. "
+        "Incremental: only posts not yet analysed are processed; topics are refitted when anything "
+        "new was embedded.",
+        "0 done, 2 bad monitor file or model setting.",
     )
-    parser.add_argument("--monitor", required=True, metavar="FILE", help="monitor file (TOML), e.g. monitors/sora-leak.toml")
-    parser.add_argument("--db", metavar="URL", help="database URL (overrides MURMUR_DB)")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
-    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     return parser.parse_args(argv)
 
 
@@ -41,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     monitor = load_monitor(args.monitor)
     embedding_name = _checked(monitor, "embeddings", embedding_model_name)
     _checked(monitor, "sentiment", sentiment_backend_name)
-    engine = open_store(args.db or os.environ.get("MURMUR_DB"))
+    engine = open_store(args.db)
     log.info("analysing monitor %s in %s", monitor.name, display_url(str(engine.url)))
     started = time.monotonic()
     with progress_reporter(enabled=not args.quiet) as progress:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
 import time
 
@@ -15,6 +14,7 @@ from monitor.cli import (
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_UNREACHABLE,
+    entry_point_parser,
     progress_reporter,
     setup_logging,
 )
@@ -40,25 +40,20 @@ def interval(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m collect",
-        description="Collect public posts for a monitor from its sources into the store. "
-        "Incremental: each (source, search) resumes from its cursor; the first run backfills "
-        "from the monitor's start date.",
-        epilog="The store is MURMUR_DB (any SQLAlchemy URL), default sqlite:///data/murmur.db. "
-        "Exit codes: 0 done, 1 done in part (some source or page failed; the rest was kept), "
+    parser = entry_point_parser(
+        "collect",
+        "Collect public posts for a monitor from its sources into the store. Incremental: each "
+        "(source, search) resumes from its cursor; the first run backfills from the monitor's "
+        "start date.",
+        "0 done, 1 done in part (some source or page failed; the rest was kept), "
         "2 bad monitor file or option, 3 no source reachable.",
     )
-    parser.add_argument("--monitor", required=True, metavar="FILE", help="monitor file (TOML), e.g. monitors/sora-leak.toml")
-    parser.add_argument("--db", metavar="URL", help="database URL (overrides MURMUR_DB)")
     demo = parser.add_mutually_exclusive_group()
     demo.add_argument("--demo", action="store_true", help="load the monitor's bundled demo corpus instead of collecting")
     demo.add_argument("--demo-if-offline", action="store_true",
                       help="collect; if no source can be reached, load the demo corpus instead")
     parser.add_argument("--every", type=interval, metavar="INTERVAL",
                         help="keep running, one collection every INTERVAL (e.g. 30m, 6h); Ctrl-C stops")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
-    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     args = parser.parse_args(argv)
     if args.every and args.demo:
         parser.error("--every collects live data; it cannot be combined with --demo")
@@ -70,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(-1 if args.quiet else args.verbose)
     monitor = load_monitor(args.monitor)
     plans = plan_sources(monitor)
-    engine = open_store(args.db or os.environ.get("MURMUR_DB"))
+    engine = open_store(args.db)
     log.info("monitor %s → %s", monitor.name, display_url(str(engine.url)))
     if args.demo:
         return _exit_code(_report(load_demo(engine, monitor)))

@@ -10,6 +10,7 @@ Exit codes, the same for `python -m collect` and `python -m analyze`:
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
@@ -19,6 +20,22 @@ from contextlib import contextmanager
 from monitor.errors import MurmurError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def entry_point_parser(program: str, description: str, exit_codes: str) -> argparse.ArgumentParser:
+    """A parser with the options every entry point shares: --monitor, --db, -v, -q."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {program}",
+        description=description,
+        epilog="The store is MURMUR_DB (any SQLAlchemy URL), default sqlite:///data/murmur.db. "
+        f"Exit codes: {exit_codes}",
+    )
+    parser.add_argument("--monitor", required=True, metavar="FILE",
+                        help="monitor file (TOML), e.g. monitors/sora-leak.toml")
+    parser.add_argument("--db", metavar="URL", help="database URL (overrides MURMUR_DB)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    return parser
 
 
 def setup_logging(verbosity: int) -> None:

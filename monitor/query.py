@@ -45,6 +45,11 @@ _SEPARATOR = re.compile(r"(?<=\w)\W+(?=\w)")
 _ARABIC_CLITICS = "(?:[وفبلك]?ال|[وف]?لل|[وفبلك])?"
 _ARABIC_LETTER = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
 
+# A word character of a script that separates words with spaces. Chinese, Japanese and Thai do
+# not, so a letter of theirs is no word: "Soraの" holds the word "Sora", and "漏洩" is found inside
+# "情報漏洩事件".
+_SPACED_WORD = r"[^\W\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]"
+
 
 def _pattern(text: str, phrase: bool) -> re.Pattern[str]:
     """The regex that finds a term in normalised text.
@@ -59,8 +64,8 @@ def _pattern(text: str, phrase: bool) -> re.Pattern[str]:
         raise ValueError(f"{kind} {text!r} has nothing to match once marks and spacing are folded")
     body = r"\W+".join(re.escape(part) for part in _SEPARATOR.split(key))
     clitics = _ARABIC_CLITICS if _ARABIC_LETTER.match(key) else ""
-    end = r"(?!\w)" if phrase else ""
-    return re.compile(rf"(?<!\w){clitics}{body}{end}")
+    end = rf"(?!{_SPACED_WORD})" if phrase else ""
+    return re.compile(rf"(?<!{_SPACED_WORD}){clitics}{body}{end}")
 
 
 @dataclass(frozen=True)

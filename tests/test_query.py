@@ -483,3 +483,17 @@ def test_directly_built_query_checks_on_clauses() -> None:
     assert query.matches("b")
     with pytest.raises(QuerySyntaxError, match="exclusions alone"):
         query.clauses()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("OpenAIのSoraがleakされた", True),  # Japanese writes no spaces between words
+        ("Soraの流出について", True),
+        ("情報流出とSoraの関係", True),  # a CJK term is found inside CJK text
+        ("Sorakin leak", False),  # still whole words in spaced scripts
+        ("流出", False),
+    ],
+)
+def test_scripts_without_spaces_still_have_word_boundaries(text, expected):
+    assert parse_query('"Sora" AND (leak OR 流出)').matches(text) is expected
