@@ -11,6 +11,7 @@ dominated by "no topic".
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,8 @@ _STOP_LANGUAGES = {
     "ro": "romanian", "ru": "russian", "sk": "slovak", "es": "spanish", "sv": "swedish", "tr": "turkish",
     "uk": "ukrainian", "vi": "vietnamese", "fa": "persian", "el": "greek", "ko": "korean",
 }
+# Words of two or more letters; apostrophes split (c'est → c, est; openai's → openai, s).
+TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w-]*[^\W_]\b"
 # Web residue that survives URL removal and says nothing about a topic.
 _NOISE = {"http", "https", "www", "com", "org", "html", "amp", "quot", "gt", "lt"}
 
@@ -89,7 +92,7 @@ def fit_topics(
         vectorizer_model=CountVectorizer(
             stop_words=sorted(set(stop_words_for(languages)) | {w.lower() for w in extra_stop_words}),
             min_df=2, ngram_range=(1, 2),
-            token_pattern=r"(?u)\b[^\W\d_][\w-]*[^\W_]\b",  # apostrophes split: c'est → c, est
+            token_pattern=TOKEN_PATTERN,
         ),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         top_n_words=KEYWORDS,
@@ -115,13 +118,19 @@ def fit_topics(
 
 
 def stop_words_for(languages: Sequence[str]) -> list[str]:
-    """Stop words of every language present, plus web residue."""
+    """Stop words of every language present, plus web residue, cut into tokens as posts are.
+
+    Lists spell elisions whole ("aren't", "l'on"); the vectoriser splits them at the apostrophe,
+    so the pieces are stop words too.
+    """
     from stop_words import get_stop_words
 
     words = set(_NOISE)
     for code in sorted(set(languages)):
         if code in _STOP_LANGUAGES:
-            words.update(w.lower() for w in get_stop_words(_STOP_LANGUAGES[code]))
+            for word in get_stop_words(_STOP_LANGUAGES[code]):
+                words.add(word.lower())
+                words.update(re.findall(TOKEN_PATTERN, word.lower()))
     return sorted(words)
 
 

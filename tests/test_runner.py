@@ -151,3 +151,26 @@ def test_schedule_intervals(text, seconds):
 def test_bad_schedule_intervals_are_refused(text):
     with pytest.raises(Exception, match="expected"):
         cli.interval(text)
+
+
+def test_every_keeps_collecting_until_interrupted(tmp_path, monkeypatch, write_monitor):
+    api = FakeAlgolia(corpus())
+    monkeypatch.setattr(cli, "make_client", lambda **_: make_client(transport=api.transport(), sleep=lambda s: None))
+    pauses = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.time, "sleep", sleep)
+    url = f"sqlite:///{tmp_path / 'every.db'}"
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(["--monitor", str(write_monitor(MONITOR)), "--db", url, "--every", "30m", "-q"])
+    assert len(pauses) == 2 and all(1700 < p <= 1800 for p in pauses)
+    from store.db import open_store
+
+    engine = open_store(url)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(runs)).scalar() == 2
+    engine.dispose()

@@ -136,3 +136,25 @@ def test_post_requires_aware_time_and_an_id():
         Post(platform="hackernews", native_id="1", text="x", created_at=datetime(2024, 11, 26))
     with pytest.raises(ValueError, match="native id"):
         Post(platform="hackernews", native_id="", text="x", created_at=T0)
+
+
+def test_an_older_store_is_upgraded_step_by_step(tmp_path, monkeypatch):
+    from store import migrations
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    open_store(url).dispose()
+    applied = []
+
+    def add_note_column(conn):  # noqa: ANN001
+        applied.append(2)
+        conn.execute(text("ALTER TABLE runs ADD COLUMN note TEXT"))
+
+    monkeypatch.setitem(migrations.STEPS, 2, add_note_column)
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", 2)
+    engine = open_store(url)
+    with engine.connect() as conn:
+        assert stored_version(conn) == 2
+        conn.execute(text("SELECT note FROM runs"))  # the step's column exists
+    engine.dispose()
+    open_store(url).dispose()
+    assert applied == [2]  # a store already at the current version is left alone

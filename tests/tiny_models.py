@@ -52,6 +52,7 @@ def tiny_sentence_transformer(folder: Path) -> Path:
     BertModel(_config()).save_pretrained(base)
     _tokenizer(base).save_pretrained(base)
     encoder = models.Transformer(str(base), max_seq_length=32)
-    pooling = models.Pooling(encoder.get_word_embedding_dimension(), pooling_mode="mean")
+    dimension = getattr(encoder, "get_embedding_dimension", None) or encoder.get_word_embedding_dimension
+    pooling = models.Pooling(dimension(), pooling_mode="mean")
     SentenceTransformer(modules=[encoder, pooling], device="cpu").save(str(folder / "st"))
     return folder / "st"
