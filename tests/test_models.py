@@ -108,3 +108,16 @@ def test_model_text_drops_links_and_joins_title():
     assert model_text("Sora leaked", "See https://example.com/x?y=1  now\n\nok") == "Sora leaked. See now ok"
     assert model_text(None, "  only   body ") == "only body"
     assert model_text(None, "ﺳﻮﺭﻳﺎ") == "سوريا"  # Arabic presentation forms folded to letters
+
+
+@pytest.mark.slow
+def test_e5_small_embeds_offline_and_across_languages():
+    backend = make_embedding_backend("e5-small")
+    assert backend.name == embedding_model_name("e5-small")
+    arabic, english, other = backend.embed([
+        "سرّب الفنانون نموذج الفيديو سورا احتجاجا على العمل بلا أجر",
+        "Artists leaked the Sora video model to protest unpaid work",
+        "My sourdough bread recipe needs more hydration",
+    ])
+    assert np.isclose(np.linalg.norm(arabic), 1.0, atol=1e-5)
+    assert arabic @ english > arabic @ other
