@@ -31,8 +31,7 @@ analyze: install
 
 dashboard: install
 	@echo "Murmur dashboard: http://localhost:$(PORT)  (Ctrl-C stops it)"
-	$(PY) -m streamlit run dashboard.py --server.port $(PORT) --server.headless true \
-		--browser.gatherUsageStats false
+	$(PY) -m streamlit run dashboard.py --server.port $(PORT)
 
 test: install
 	$(PY) -m pytest
