@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import timezone
+from typing import Any
 
 import httpx
 
@@ -49,31 +50,15 @@ def make_client(
     transport: httpx.BaseTransport | None = None,
     user_agent: str = DEFAULT_USER_AGENT,
     timeout: float = 20.0,
-    max_attempts: int = 4,
-    backoff: float = 0.5,
-    max_wait: float = 60.0,
-    min_interval: float = 0.0,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    wall_clock: Callable[[], float] = time.time,
+    **retry: Any,
 ) -> httpx.Client:
     """An httpx client whose requests are retried, throttled and identified as Murmur's.
 
-    `transport` is the inner transport (tests pass an `httpx.MockTransport`); `min_interval` is
-    the least number of seconds between two requests to the same host. `sleep`, `clock` (monotonic,
-    for the throttle) and `wall_clock` (epoch seconds, for HTTP-date and epoch reset headers) are
-    injectable so tests never wait.
+    `transport` is the inner transport (tests pass an `httpx.MockTransport`); `retry` holds
+    `RetryTransport`'s settings (`max_attempts`, `backoff`, `max_wait`, `min_interval`, and the
+    injectable `sleep`, `clock` and `wall_clock` that let tests run without waiting).
     """
-    retrying = RetryTransport(
-        transport if transport is not None else httpx.HTTPTransport(),
-        max_attempts=max_attempts,
-        backoff=backoff,
-        max_wait=max_wait,
-        min_interval=min_interval,
-        sleep=sleep,
-        clock=clock,
-        wall_clock=wall_clock,
-    )
+    retrying = RetryTransport(transport if transport is not None else httpx.HTTPTransport(), **retry)
     return httpx.Client(
         transport=retrying,
         headers={"User-Agent": user_agent},
@@ -84,6 +69,9 @@ def make_client(
 
 class RetryTransport(httpx.BaseTransport):
     """Wraps a transport with retries, backoff, `Retry-After` and a per-host politeness throttle.
+
+    `min_interval` is the least number of seconds between two requests to the same host; `clock`
+    (monotonic) times it, `wall_clock` (epoch seconds) reads HTTP-date and epoch reset headers.
 
     Response bodies are read inside the retry loop, so a connection that drops halfway through a
     body is retried like one that never connected. Meant for one thread at a time, like a run.
