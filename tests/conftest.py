@@ -12,6 +12,9 @@ from sqlalchemy import Engine
 
 from store.db import open_store
 
+# Tests never reach a model hub: a model that is not on disk must fail, not download.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SORA_MONITOR = ROOT / "monitors" / "sora-leak.toml"
