@@ -44,15 +44,20 @@ def tiny_sentiment_classifier(folder: Path, labels: dict[int, str]) -> Path:
 def tiny_sentence_transformer(folder: Path) -> Path:
     """A sentence-transformers model folder (BERT + mean pooling), saved locally."""
     import torch
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
     from transformers import BertModel
+
+    try:
+        from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    except ImportError:  # sentence-transformers before the modules moved
+        from sentence_transformers.models import Pooling, Transformer
 
     torch.manual_seed(0)
     base = folder / "base"
     BertModel(_config()).save_pretrained(base)
     _tokenizer(base).save_pretrained(base)
-    encoder = models.Transformer(str(base), max_seq_length=32)
+    encoder = Transformer(str(base), max_seq_length=32)
     dimension = getattr(encoder, "get_embedding_dimension", None) or encoder.get_word_embedding_dimension
-    pooling = models.Pooling(dimension(), pooling_mode="mean")
+    pooling = Pooling(dimension(), pooling_mode="mean")
     SentenceTransformer(modules=[encoder, pooling], device="cpu").save(str(folder / "st"))
     return folder / "st"
