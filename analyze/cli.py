@@ -1,8 +1,13 @@
-"""`python -m analyze --monitor FILE`: analyse what is new in the store for one monitor."""
+"""`python -m analyze --monitor FILE`: analyse what is new in the store for one monitor.
+
+`python -m analyze TOOL FILE` runs one analysis step on a text file instead of the store; each tool
+lives in its own module named in `TOOLS`, with `main(argv, prog) -> int`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import time
 
@@ -17,10 +22,13 @@ from store.db import display_url, open_store
 
 log = logging.getLogger("analyze")
 
+# tool name → module with `main(argv, prog)`: one analysis step over a text file, one line per input line
+TOOLS: dict[str, str] = {}
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+
+def parse_args(argv: list[str] | None = None, prog: str = "python -m analyze") -> argparse.Namespace:
     parser = entry_point_parser(
-        "analyze",
+        prog,
         "Analyse the posts a monitor has collected: language, sentiment, embeddings and topics. "
         "Incremental: only posts not yet analysed are processed; topics are refitted when anything "
         "new was embedded.",
@@ -29,8 +37,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
+    if argv and argv[0] in TOOLS:
+        return int(importlib.import_module(TOOLS[argv[0]]).main(argv[1:], prog=f"{prog} {argv[0]}"))
+    args = parse_args(argv, prog)
     setup_logging(-1 if args.quiet else args.verbose)
     monitor = load_monitor(args.monitor)
     embedding_name = _checked(monitor, "embeddings", embedding_model_name)

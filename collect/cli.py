@@ -39,9 +39,9 @@ def interval(text: str) -> int:
     return seconds
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None, prog: str = "python -m collect") -> argparse.Namespace:
     parser = entry_point_parser(
-        "collect",
+        prog,
         "Collect public posts for a monitor from its sources into the store. Incremental: each "
         "(source, search) resumes from its cursor; the first run backfills from the monitor's "
         "start date.",
@@ -60,8 +60,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m collect") -> int:
+    args = parse_args(argv, prog)
     setup_logging(-1 if args.quiet else args.verbose)
     monitor = load_monitor(args.monitor)
     plans = plan_sources(monitor)

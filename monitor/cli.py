@@ -1,6 +1,6 @@
 """What every entry point shares: logging to the terminal and turning Murmur's errors into messages.
 
-Exit codes, the same for `python -m collect` and `python -m analyze`:
+Exit codes, the same for every `murmur` command (and `python -m collect`, `python -m analyze`):
     0  done
     1  done in part: some source or page failed, what worked was kept
     2  the user's mistake: bad monitor file, bad option, a model that cannot be loaded
@@ -22,10 +22,14 @@ from monitor.errors import MurmurError
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-def entry_point_parser(program: str, description: str, exit_codes: str) -> argparse.ArgumentParser:
-    """A parser with the options every entry point shares: --monitor, --db, -v, -q."""
+def entry_point_parser(prog: str, description: str, exit_codes: str) -> argparse.ArgumentParser:
+    """A parser with the options every entry point shares: --monitor, --db, -v, -q.
+
+    `prog` is how the user called it (`murmur collect` or `python -m collect`), so usage lines and
+    messages name a command the user can paste.
+    """
     parser = argparse.ArgumentParser(
-        prog=f"python -m {program}",
+        prog=prog,
         description=description,
         epilog="The store is MURMUR_DB (any SQLAlchemy URL), default sqlite:///data/murmur.db. "
         f"Exit codes: {exit_codes}",
