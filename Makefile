@@ -1,43 +1,66 @@
-# Murmur: `make run` collects, analyses and serves the dashboard; `make test` runs the test suite.
-# Both create .venv and install what they need on first use.
+# Murmur: `make run` collects, analyses and serves the dashboard; `make test` runs lint, types and tests.
+# Each installs what it needs into .venv, from the lock files in locks/ (pinned, with hashes).
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check --quiet
+# uv installs the locked layers (in seconds, where pip takes minutes); pip installs uv itself and torch.
+UV_INSTALL := $(VENV)/bin/uv pip install --python $(PY) --quiet --no-deps --require-hashes
+MURMUR := $(VENV)/bin/murmur
 MONITOR ?= monitors/sora-leak.toml
 PORT ?= 8501
+# torch is asked for by name from its CPU index: a plain `torch` from PyPI is the multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: install run collect analyze dashboard test bench clean
+.PHONY: install install-test run collect analyze dashboard test lint bench lock clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed-analysis      ## base + analysis layers: what `make run` needs (no torch)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+install-test: $(VENV)/.installed-test    ## + hub models (torch CPU build) and test tools
+
+$(VENV)/.installed-analysis: locks/bootstrap.txt locks/analysis.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --no-deps --require-hashes -r locks/bootstrap.txt
+	$(UV_INSTALL) -r locks/analysis.txt
+	$(VENV)/bin/uv pip install --python $(PY) --quiet --no-deps -e .
+	touch $@
+
+# pip, not uv, for torch: it also finds a CPU wheel a machine keeps on local disk (pip's find-links).
+# --retries 0: where the CPU index cannot be reached, fall back at once instead of minutes of retries.
+$(VENV)/.installed-test: $(VENV)/.installed-analysis locks/test.txt
+	$(PIP) install --retries 0 "$(TORCH)" --extra-index-url $(TORCH_INDEX)
+	$(UV_INSTALL) -r locks/test.txt
 	touch $@
 
 run: install
-	$(PY) -m collect --monitor $(MONITOR) --demo-if-offline
-	$(PY) -m analyze --monitor $(MONITOR)
-	$(MAKE) --no-print-directory dashboard
+	$(MURMUR) collect --monitor $(MONITOR) --demo-if-offline
+	$(MURMUR) analyze --monitor $(MONITOR)
+	$(MURMUR) dashboard --monitor $(MONITOR) --port $(PORT)
 
 collect: install
-	$(PY) -m collect --monitor $(MONITOR)
+	$(MURMUR) collect --monitor $(MONITOR)
 
 analyze: install
-	$(PY) -m analyze --monitor $(MONITOR)
+	$(MURMUR) analyze --monitor $(MONITOR)
 
 dashboard: install
-	@echo "Murmur dashboard: http://localhost:$(PORT)  (Ctrl-C stops it)"
-	$(PY) -m streamlit run dashboard.py --server.port $(PORT)
+	$(MURMUR) dashboard --monitor $(MONITOR) --port $(PORT)
 
-test: install
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: lint
 	$(PY) -m pytest
 
-bench: install
+bench: install-test
 	$(PY) -m bench
 
+lock: install-test                        ## regenerate locks/*.txt from pyproject.toml
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash locks/compile.sh
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from monitor.cli import MONITOR_ENV
 from store import queries
 from store.db import open_store
 
@@ -55,9 +56,10 @@ def main() -> None:
     st.title("Murmur")
     monitors = load_monitors(url)
     if not monitors:
-        st.info("The store is empty. Collect first:  python -m collect --monitor monitors/sora-leak.toml")
+        st.info("The store is empty. Collect first:  murmur collect --monitor monitors/sora-leak.toml")
         return
-    monitor = st.sidebar.selectbox("Monitor", monitors)
+    preferred = os.environ.get(MONITOR_ENV)
+    monitor = st.sidebar.selectbox("Monitor", monitors, index=monitors.index(preferred) if preferred in monitors else 0)
     data = load(url, monitor)
     posts, topics = data["posts"], data["topics"]
     if posts.empty:
@@ -68,7 +70,7 @@ def main() -> None:
         st.warning(
             "**Demo data.** No source could be reached, so this dashboard shows Murmur's bundled demo "
             "corpus: fictional posts written for this project, replayed through the real parsers. "
-            "Collect live data with `python -m collect --monitor monitors/sora-leak.toml`.",
+            "Collect live data with `murmur collect --monitor monitors/sora-leak.toml`.",
             icon="⚠️",
         )
     selected = filter_posts(posts)
@@ -156,7 +158,7 @@ def show_sentiment(posts: pd.DataFrame) -> None:
 def show_topics(url: str | None, posts: pd.DataFrame, topics: pd.DataFrame, model: dict | None) -> None:
     st.subheader("Topics")
     if topics.empty or model is None:
-        st.info("No topic model yet: run  python -m analyze --monitor monitors/sora-leak.toml")
+        st.info("No topic model yet: run  murmur analyze --monitor monitors/sora-leak.toml")
         return
     st.caption(f"BERTopic over {model['n_posts']:,} posts, {model['embedding_model']}, "
                f"fitted {pd.Timestamp(model['fitted_at']):%Y-%m-%d %H:%M} UTC")

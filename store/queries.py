@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, and_, func, select
 
 from store.analysis import latest_topic_model, monitor_post_ids
 from store.schema import post_analysis, post_topics, posts, runs, topics
+from store.timeutil import as_utc
 
 
 def monitor_names(conn: Connection) -> list[str]:
@@ -113,3 +115,68 @@ def last_collected(conn: Connection, monitor: str) -> datetime | None:
     return conn.execute(
         select(func.max(runs.c.finished_at)).where(runs.c.monitor == monitor)
     ).scalar()
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """One source's part in one run, and a verdict a person can act on.
+
+    ok: every page read; degraded: some pages broken, the rest kept; failed: the source stopped
+    (unreachable, refused, or an error), what it stored before is kept.
+    """
+
+    source: str
+    health: str
+    pages: int
+    failed_pages: int
+    fetched: int
+    matched: int
+    new: int
+    updated: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    monitor: str
+    mode: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    sources: list[SourceHealth]
+    errors: list[str]
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+
+def run_summaries(conn: Connection, monitor: str | None = None, limit: int = 10) -> list[RunSummary]:
+    """The newest runs (of one monitor, or of all), each with its per-source health."""
+    query = select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+    if monitor is not None:
+        query = query.where(runs.c.monitor == monitor)
+    return [
+        RunSummary(
+            id=r.id, monitor=r.monitor, mode=r.mode, status=r.status,
+            started_at=as_utc(r.started_at), finished_at=as_utc(r.finished_at) if r.finished_at else None,
+            sources=[_health(name, tally) for name, tally in sorted(json.loads(r.counts or "{}").items())],
+            errors=json.loads(r.errors or "[]"),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def _health(source: str, tally: dict) -> SourceHealth:
+    if tally.get("error"):
+        health = "failed"
+    elif tally.get("failed_pages"):
+        health = "degraded"
+    else:
+        health = "ok"
+    return SourceHealth(
+        source=source, health=health,
+        **{key: int(tally.get(key) or 0) for key in ("pages", "failed_pages", "fetched", "matched", "new", "updated")},
+        error=tally.get("error"),
+    )

@@ -42,10 +42,9 @@ def served_dashboard(engine, tmp_path: Path):
     port = free_port()
     log = (tmp_path / "streamlit.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, "MURMUR_DB": str(engine.url)}, stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "murmur", "dashboard", "--port", str(port), "--address", "127.0.0.1",
+         "--db", str(engine.url)],
+        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
@@ -90,4 +89,5 @@ def test_the_served_dashboard_renders_figures_banner_and_safe_text(served_dashbo
     for heading in ("Volume by source", "Sentiment over time", "Topics", "Last collection runs"):
         assert heading in body
     assert not errors, errors
+    assert "Deploy" not in body
     assert (tmp_path / "dashboard.png").stat().st_size > 50_000

@@ -73,4 +73,4 @@ def test_example_posts_are_shown_as_plain_text_never_markup(app):
 def test_an_empty_store_says_how_to_collect(app):
     at = app(seed=False)
     assert not at.exception
-    assert "python -m collect" in at.info[0].value
+    assert "murmur collect" in at.info[0].value
