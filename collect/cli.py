@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m collect") -> int:
         time.sleep(pause)
 
 
-def _fall_back_to_demo(engine, monitor: Monitor) -> RunResult:  # noqa: ANN001
+def _fall_back_to_demo(engine, monitor: Monitor) -> RunResult:
     if monitor.demo_corpus is None:
         log.error("no source reachable and the monitor names no [demo] corpus")
         return RunResult(run_id=0, mode="demo", status="failed")
