@@ -260,6 +260,7 @@ def _post(hit: Any) -> Post | None:
         return None
     story_id = hit.get("story_id")
     parent_id = hit.get("parent_id")
+    thread_id: str | None
     if _is_int(story_id) or (isinstance(story_id, str) and story_id):
         thread_id = str(story_id)
     else:
@@ -293,7 +294,7 @@ def _object_id(value: Any) -> str:
 
 def _created_at(hit: dict[str, Any]) -> datetime:
     epoch = hit.get("created_at_i")
-    if _is_int(epoch) or isinstance(epoch, float):
+    if isinstance(epoch, int | float) and not isinstance(epoch, bool):
         try:
             return datetime.fromtimestamp(epoch, tz=UTC)
         except (OverflowError, OSError, ValueError):
