@@ -58,7 +58,8 @@ class RunResult:
     @property
     def unreachable(self) -> bool:
         """No source could be reached at all: the machine is probably offline."""
-        return bool(self.tallies) and all(t.unreachable and t.pages == 0 for t in self.tallies.values())
+        tried = [t for t in self.tallies.values() if not t.skipped]
+        return bool(tried) and all(t.unreachable and t.pages == 0 for t in tried)
 
     @property
     def new(self) -> int:
@@ -173,9 +174,10 @@ def _ingest(
 
 def _finish(engine: Engine, result: RunResult) -> RunResult:
     failed_sources = sum(1 for t in result.tallies.values() if t.error)
+    tried = sum(1 for t in result.tallies.values() if not t.skipped)
     if not result.errors:
         result.status = "ok"
-    elif failed_sources == len(result.tallies):
+    elif failed_sources == tried:
         result.status = "failed"
     else:
         result.status = "partial"
