@@ -125,11 +125,17 @@ def test_the_demo_corpus_loads_through_the_real_parser(engine):
     monitor = load_monitor(SORA_MONITOR)
     result = load_demo(engine, monitor)
     assert result.status == "ok", result.errors[:3]
+    assert set(result.tallies) >= {"hackernews", "mastodon", "bluesky", "jetstream"}
+    assert all(tally.matched >= 50 for tally in result.tallies.values())
+    assert sum(tally.matched for tally in result.tallies.values()) >= 1500
     tally = result.tallies["hackernews"]
-    assert tally.matched >= 1500
     assert tally.fetched > tally.matched  # Sora Bay and no-leak posts are filtered out
     with engine.connect() as conn:
         rows = conn.execute(select(posts.c.created_at, posts.c.demo, posts.c.raw)).all()
+        languages = conn.execute(select(posts.c.platform, posts.c.platform_language)).all()
+    # Mastodon and Bluesky carry most of the non-English posts (HN says no language: it has none).
+    social = [language for platform, language in languages if platform in ("mastodon", "bluesky")]
+    assert sum(1 for language in social if language != "en") > 0.6 * len(social)
     assert all(r.demo for r in rows)
     days = {r.created_at.date() for r in rows}
     assert min(days) <= datetime(2024, 11, 14).date() and max(days) >= datetime(2024, 12, 8).date()
