@@ -70,8 +70,10 @@ def make_client(
 class RetryTransport(httpx.BaseTransport):
     """Wraps a transport with retries, backoff, `Retry-After` and a per-host politeness throttle.
 
-    `min_interval` is the least number of seconds between two requests to the same host; `clock`
-    (monotonic) times it, `wall_clock` (epoch seconds) reads HTTP-date and epoch reset headers.
+    `max_quota_wait` is the longest wait for a used-up rate limit to reset before the next request
+    (Mastodon's window is 5 minutes). `min_interval` is the least number of seconds between two
+    requests to the same host; `clock` (monotonic) times it, `wall_clock` (epoch seconds) reads
+    HTTP-date, epoch and ISO 8601 reset headers.
 
     Response bodies are read inside the retry loop, so a connection that drops halfway through a
     body is retried like one that never connected. Meant for one thread at a time, like a run.
@@ -84,6 +86,7 @@ class RetryTransport(httpx.BaseTransport):
         max_attempts: int = 4,
         backoff: float = 0.5,
         max_wait: float = 60.0,
+        max_quota_wait: float = 300.0,
         min_interval: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -95,6 +98,7 @@ class RetryTransport(httpx.BaseTransport):
         self._max_attempts = max_attempts
         self._backoff = backoff
         self._max_wait = max_wait
+        self._max_quota_wait = max_quota_wait
         self._min_interval = min_interval
         self._sleep = sleep
         self._clock = clock
@@ -189,7 +193,7 @@ class RetryTransport(httpx.BaseTransport):
         if left >= 1:
             return
         delay = _reset_delay(response.headers, self._wall_clock())
-        if delay is not None and 0 < delay <= self._max_wait:
+        if delay is not None and 0 < delay <= self._max_quota_wait:
             logger.info("%s: rate limit used up; waiting %.0f s for its reset", host, delay)
             self._quota_reset[host] = self._clock() + delay
 

@@ -138,13 +138,13 @@ def test_429_without_retry_after_honours_rate_limit_reset(
 
 def test_a_used_up_rate_limit_waits_for_its_reset_before_the_next_request(fake_time: FakeTime) -> None:
     used_up = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
-               "X-RateLimit-Reset": "2024-11-26T14:03:41.000000Z"}
+               "X-RateLimit-Reset": "2024-11-26T14:07:11.000000Z"}
     script = Script(lambda request: httpx.Response(200, headers=used_up, json=[]), ok())
     client = client_for(script, fake_time)
     client.get(URL)
     assert fake_time.sleeps == []  # nothing to wait for until another request is made
     client.get(URL)
-    assert fake_time.sleeps == [30.0]
+    assert fake_time.sleeps == [240.0]  # Mastodon's window is 5 minutes: worth waiting for
 
 
 def test_remaining_requests_or_an_unreadable_quota_cost_no_wait(fake_time: FakeTime) -> None:

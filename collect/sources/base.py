@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -60,7 +60,7 @@ class FetchContext:
     since: datetime  # UTC: the monitor's start (for a first run / backfill)
     until: datetime  # UTC: now, or the monitor's end
     state: dict[str, Any] | None  # the opaque cursor this source returned last time for this key, or None
-    env: Mapping[str, str]  # the source's ENV variables that are set (credentials), never logged
+    env: Mapping[str, str] = field(repr=False)  # the source's ENV variables that are set (credentials), never logged
 
 
 def endpoint(url: str, base_url: str | None) -> str:
