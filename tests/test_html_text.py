@@ -46,8 +46,8 @@ MASTODON_LINK = (
     ("html", "text"),
     [
         (
-            '<p>Le <a href="https://mastodon.example/tags/Sora" class="mention hashtag" rel="tag">#<span>Sora</span></a>'
-            " a fuité</p>",
+            '<p>Le <a href="https://mastodon.example/tags/Sora" class="mention hashtag" rel="tag">'
+            "#<span>Sora</span></a> a fuité</p>",
             "Le #Sora a fuité",
         ),
         (
