@@ -194,6 +194,17 @@ def test_a_later_run_walks_forward_from_the_saved_id_saving_after_every_page() -
     ]
 
 
+def test_a_feed_disabled_since_the_last_run_is_reported_too() -> None:
+    api = Instances(
+        {
+            ("mastodon.social", TAG, "min_id=113546219440558007"): ok(b"[]"),
+            ("mastodon.social", "/api/v2/instance", ""): ok(fixture("instance_disabled.json")),
+        }
+    )
+    with pytest.raises(SourceHTTPError, match="hashtag feeds are disabled"):
+        run(api, state={"mastodon.social #sora": {"newest_id": "113546219440558007"}})
+
+
 def test_extra_hashtags_go_in_any_and_groups_of_five_are_walked_apart() -> None:
     api = Instances({("mastodon.social", f"/api/v1/timelines/tag/{t}", ""): ok(b"[]") for t in ("a", "f")})
     api.routes[("mastodon.social", "/api/v2/instance", "")] = [ok(fixture("instance_public.json"))]

@@ -177,12 +177,14 @@ class _Walk:
 
     def _forward(self, tags: list[str], key: str, newest: str) -> Iterator[Page]:
         """Oldest new statuses first, page by page towards now, saving the cursor after each."""
-        for _ in range(self.max_pages):
+        for number in range(self.max_pages):
             response = self._get(tags, {"min_id": newest})
             statuses = _statuses_or_none(response.content)
             if statuses is None:
                 yield Page(response.content, str(response.url))
                 return
+            if number == 0 and not statuses:
+                self._explain_empty_feed(tags)
             newest = _max_id(statuses) or newest
             yield Page(response.content, str(response.url), self._advance(key, newest))
             if not statuses:
