@@ -124,3 +124,32 @@ def test_a_secret_in_a_page_url_never_reaches_errors_logs_or_the_store(monkeypat
             str(row) for table in ("runs", "cursors") for row in conn.exec_driver_sql(f"SELECT * FROM {table}")
         )
     assert "k-123" not in dump and "not the documented format" in dump
+
+
+HN_MONITOR = """
+    name = "keyed"
+    query = "sora leak"
+    start = 2024-11-20
+    [sources.hackernews]
+    window_days = 30
+    tags = {tags}
+"""
+
+
+def test_changing_what_a_source_returns_backfills_instead_of_resuming(engine, write_monitor) -> None:
+    from tests.fake_hn import FakeAlgolia
+
+    now = START.replace(day=30)
+    first = int(START.timestamp())
+
+    def run(tags: str) -> FakeAlgolia:
+        monitor = load_monitor(write_monitor(HN_MONITOR.format(tags=tags)))
+        api = FakeAlgolia([])
+        with make_client(transport=api.transport(), sleep=lambda s: None) as client:
+            collect_monitor(engine, monitor, plan_sources(monitor, {}), client, now=now)
+        return api
+
+    assert run('["comment"]').filters_asked()[0].startswith(f"created_at_i>{first},")
+    resumed = run('["comment"]').filters_asked()[0]  # same options: from the cursor, less an hour
+    assert resumed.startswith(f"created_at_i>{int(now.timestamp()) - 3600},")
+    assert run('["story", "comment"]').filters_asked()[0].startswith(f"created_at_i>{first},")
