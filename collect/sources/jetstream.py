@@ -22,9 +22,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-from websockets.sync.client import connect
-
 from collect.errors import ParseError, SourceUnavailable
 from collect.sources.base import FetchContext, Option, Page, display_url, endpoint
 from collect.sources.bluesky_posts import POST_COLLECTION, MalformedRecord, post_from_record, post_uri
@@ -74,6 +71,11 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
     max_seconds = float(ctx.options.get("max_seconds", OPTIONS["max_seconds"].default))
     max_events = int(ctx.options.get("max_events", OPTIONS["max_events"].default))
     batch_size = int(ctx.options.get("batch_size", OPTIONS["batch_size"].default))
+    try:  # imported here so that the other sources run where `websockets` is not installed
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+        from websockets.sync.client import connect
+    except ImportError:
+        raise SourceUnavailable("Jetstream needs the websockets package (pip install websockets)") from None
     deadline = time.monotonic() + max_seconds
     try:
         socket = connect(url, open_timeout=20, close_timeout=5, max_size=2**22)
