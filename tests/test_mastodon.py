@@ -334,3 +334,34 @@ def _iterate(handler: Route, **options: Any):
 def test_module_declares_the_seam() -> None:
     assert mastodon.NAME == "mastodon" and mastodon.REQUIRED_ENV == ()
     assert set(mastodon.CURSOR_OPTIONS) <= set(mastodon.OPTIONS)
+
+
+def test_a_run_reports_the_refusing_instance_and_keeps_the_other(engine, write_monitor) -> None:
+    from collect.plan import plan_sources
+    from collect.runner import collect_monitor
+    from monitor.config import load_monitor
+
+    monitor = load_monitor(
+        write_monitor(
+            """
+            name = "masto"
+            query = '("Sora" OR "سورا") AND (leak OR تسريب OR "PR-Puppets" OR filtración OR fuite)'
+            start = 2024-11-12
+            [sources.mastodon]
+            instances = ["locked.example", "mastodon.social"]
+            tags = ["Sora"]
+            """
+        )
+    )
+    api = Instances(
+        {
+            ("locked.example", TAG, ""): httpx.Response(401, content=fixture("error_401.json")),
+            ("mastodon.social", TAG, ""): ok(fixture("tag_page1.json")),
+        }
+    )
+    with make_client(transport=httpx.MockTransport(api), sleep=lambda s: None) as client:
+        result = collect_monitor(engine, monitor, plan_sources(monitor, {}), client, now=UNTIL)
+    assert any(e.startswith("mastodon: locked.example: ") for e in result.errors)
+    tally = result.tallies["mastodon"]
+    assert "locked.example: hashtag timelines need a login here" in tally.error and not tally.unreachable
+    assert tally.new == 5
