@@ -288,7 +288,7 @@ def test_a_lasting_5xx_on_one_instance_does_not_stop_the_others() -> None:
             ("mastodon.social", TAG, ""): ok(fixture("tag_page2.json")),
         }
     )
-    with pytest.raises(SourceHTTPError, match=r"down\.example: .*503"):
+    with pytest.raises(SourceHTTPError, match=r"down\.example answered 503"):
         list(_iterate(api, instances=["down.example", "mastodon.social"]))
     assert any(r.url.host == "mastodon.social" for r in api.requests)
 

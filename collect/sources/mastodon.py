@@ -111,11 +111,11 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
                 yield from walk.group(group)
         except _InstanceProblem as problem:
             problems.append(str(problem))
-        except SourceUnavailable as error:
+        except SourceUnavailable as error:  # the messages name the host already
             unreachable += 1
-            problems.append(f"{instance}: {error}")
+            problems.append(str(error))
         except SourceHTTPError as error:
-            problems.append(f"{instance}: {error}")
+            problems.append(str(error))
     if problems:
         message = "; ".join(problems)
         if unreachable == len(dict.fromkeys(instances)):
