@@ -130,7 +130,7 @@ def run(
     sleep: Callable[[float], None] = lambda s: None,
     **options: Any,
 ) -> list[Page]:
-    settings = {"lang": "", "limit": 100, "max_pages": 100, "base_url": None, **options}
+    settings = {"lang": "", "limit": 100, "max_pages": 100, "window_days": 30.0, "base_url": None, **options}
     with make_client(transport=httpx.MockTransport(handler), sleep=sleep) as client:
         return list(fetch(FetchContext(client, '"Sora" leak', settings, SINCE, UNTIL, state, ENV)))
 
@@ -153,6 +153,31 @@ def test_a_walk_logs_in_once_pages_by_cursor_and_saves_until_at_the_end() -> Non
     assert second.url.params["cursor"] == "25"
     assert first.headers["Authorization"] == "Bearer ACCESS-1"
     assert all(ENV["BLUESKY_APP_PASSWORD"] not in str(p.url) for p in pages)
+
+
+def test_a_backfill_is_cut_into_windows_oldest_first_each_saving_its_end() -> None:
+    api = Xrpc({CREATE: [ok("create_session.json")], SEARCH: [ok("search_empty.json")]})
+    pages = run(api, window_days=7.0)
+    spans = [(r.url.params["since"], r.url.params["until"]) for r in api.asked(SEARCH)]
+    assert spans == [
+        ("2024-11-12T00:00:00.000Z", "2024-11-19T00:00:00.000Z"),
+        ("2024-11-19T00:00:00.000Z", "2024-11-26T00:00:00.000Z"),
+        ("2024-11-26T00:00:00.000Z", "2024-11-30T06:30:00.000Z"),
+    ]
+    assert [p.state for p in pages] == [
+        {"until": "2024-11-19T00:00:00+00:00"},
+        {"until": "2024-11-26T00:00:00+00:00"},
+        {"until": UNTIL.isoformat()},
+    ]
+
+
+def test_an_unreadable_page_stops_the_later_windows_too() -> None:
+    api = Xrpc(
+        {CREATE: [ok("create_session.json")], SEARCH: [ok("search_empty.json"), ok("truncated_page.json.partial")]}
+    )
+    pages = run(api, window_days=7.0)
+    assert [p.state for p in pages] == [{"until": "2024-11-19T00:00:00+00:00"}, None]
+    assert len(api.asked(SEARCH)) == 2
 
 
 def test_the_session_is_reused_by_the_next_run() -> None:

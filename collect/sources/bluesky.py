@@ -6,16 +6,16 @@ session is made once per process and kept; when its access token expires it is r
 `com.atproto.server.refreshSession`, and only a refused refresh makes a new session. Tokens live in
 memory only, never in logs or the store.
 
-With `sort=latest` results come newest first and `cursor` pages back in time. The cursor saved is
-`{"until": ISO instant}` once every page between the start (or the last saved instant, less an
-hour for late indexing) and `until` has been read.
+With `sort=latest` results come newest first and `cursor` pages back in time. A backfill is cut
+into time windows, oldest first; the cursor saved is `{"until": ISO instant}` once every page of
+every window up to then has been read (a later run starts an hour before it, for late indexing).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,8 @@ REFRESH_SESSION_PATH = "/xrpc/com.atproto.server.refreshSession"
 OPTIONS = {
     "lang": Option(str, "", "only posts in this language (ISO 639-1, e.g. 'es'); empty = every language"),
     "limit": Option(int, 100, "posts asked for per request", minimum=1, maximum=100),
-    "max_pages": Option(int, 100, "most pages read per search and run", minimum=1, maximum=10_000),
+    "max_pages": Option(int, 100, "most pages read per time window", minimum=1, maximum=10_000),
+    "window_days": Option(float, 7.0, "length of the time windows a backfill is cut into", minimum=0.01, maximum=366),
 }
 ENV = {
     "BLUESKY_HANDLE": "the account's handle (e.g. murmur-research.bsky.social) or DID",
@@ -155,21 +156,35 @@ def _xrpc_error(response: httpx.Response) -> str:
 
 
 def fetch(ctx: FetchContext) -> Iterator[Page]:
-    """Pages of posts made after the cursor (or the monitor's start) up to `ctx.until`, newest first.
+    """Pages of posts made after the cursor (or the monitor's start) up to `ctx.until`.
 
-    Only the last page of a complete walk carries the state; an unreadable page ends the walk
-    without one, so the next run reads the same span again.
+    The span is cut into `window_days` windows, oldest first, so a long backfill never pages
+    deeper than one window and its progress is saved window by window: the last page of a window
+    carries `{"until": window end}`. An unreadable page ends the fetch, and no later page carries a
+    state, so the next run reads from the last complete window again.
     """
     service = endpoint(SERVICE, ctx.options.get("base_url")).rstrip("/")
     sessions = _Sessions(ctx.client, service, ctx.env["BLUESKY_HANDLE"], ctx.env["BLUESKY_APP_PASSWORD"])
     since = _resume_from(ctx.state, ctx.since)
-    if since >= ctx.until:
-        return
+    width = timedelta(days=float(ctx.options.get("window_days", OPTIONS["window_days"].default)))
+    start = since
+    while start < ctx.until:
+        end = min(start + width, ctx.until)
+        intact = yield from _window(ctx, sessions, service, start, end)
+        if not intact:
+            return
+        start = end
+
+
+def _window(
+    ctx: FetchContext, sessions: _Sessions, service: str, start: datetime, end: datetime
+) -> Generator[Page, None, bool]:
+    """The pages of posts made in [start, end), newest first; False if a page was unreadable."""
     params: dict[str, str | int] = {
         "q": ctx.search,
         "sort": "latest",
-        "since": _timestamp(since),
-        "until": _timestamp(ctx.until),
+        "since": _timestamp(start),
+        "until": _timestamp(end),
         "limit": ctx.options.get("limit", OPTIONS["limit"].default),
     }
     if ctx.options.get("lang"):
@@ -182,21 +197,23 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
         except ParseError as exc:
             logger.warning("bluesky: a search page is unreadable (%s); the cursor stays where it was", exc)
             yield Page(response.content, str(response.url))
-            return
+            return False
         cursor = envelope.get("cursor")
         last = not envelope["posts"] or not isinstance(cursor, str) or not cursor
         if not last and number == max_pages - 1:
             logger.warning(
-                "bluesky: %r: stopped after %d pages; the posts between %s and the oldest read are skipped",
+                "bluesky: %r: stopped after %d pages in the window from %s; its older posts are skipped "
+                "(lower window_days or raise max_pages)",
                 ctx.search,
                 max_pages,
-                f"{since:%Y-%m-%d %H:%M}",
+                f"{start:%Y-%m-%d %H:%M}",
             )
             last = True
-        yield Page(response.content, str(response.url), {"until": ctx.until.isoformat()} if last else None)
+        yield Page(response.content, str(response.url), {"until": end.isoformat()} if last else None)
         if last:
-            return
+            return True
         params["cursor"] = str(cursor)
+    return True
 
 
 def _search(client: httpx.Client, sessions: _Sessions, service: str, params: dict[str, str | int]) -> httpx.Response:
