@@ -9,8 +9,9 @@ A run replays from its saved cursor (or from the monitor's start, at most the re
 and stops when it has caught up with the moment it started, or after `max_seconds` or
 `max_events`, whichever comes first; the cursor saved is the time of the last event read. Posts are
 stored as platform "bluesky" with their at:// URI, so a post also found by the `bluesky` search
-source is one post. An edit updates the stored post. A delete is logged with the post's URI when
-this run matched that post (its text is gone from the event, so nothing else can be matched).
+source is one post. An edit updates the stored post. A delete's event has no text left to match,
+so only the delete of a post this run matched is kept: it is logged, and a post created and deleted
+within one page is never stored. Posts stored by earlier runs stay (the store keeps no deletions).
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ def _utc(micros: int) -> str:
 
 
 def parse(body: bytes | str) -> list[Post]:
-    """The posts of a page of Jetstream events (JSON lines): creates and updates; deletes logged.
+    """The posts of a page of Jetstream events (JSON lines): the last version of each post, none of a deleted one.
 
     An empty page (a run that matched nothing) has no posts; a line that is not an event is skipped
     with its reason, and a page with no readable line at all is not a Jetstream page.
@@ -192,6 +193,10 @@ def parse(body: bytes | str) -> list[Post]:
             logger.warning("jetstream: skipping line %d: not a Jetstream event", number)
             continue
         readable += 1
+        deleted = _deleted_uri(event)
+        if deleted is not None:
+            posts.pop(deleted, None)  # created and deleted before it was stored: never stored
+            continue
         try:
             post = _post(event)
         except MalformedRecord as exc:
@@ -204,6 +209,21 @@ def parse(body: bytes | str) -> list[Post]:
     return list(posts.values())
 
 
+def _deleted_uri(event: dict[str, Any]) -> str | None:
+    """The at:// URI of the post a delete event removes, or None for any other event."""
+    commit = event.get("commit")
+    did = event.get("did")
+    if event.get("kind") != "commit" or not isinstance(commit, dict) or commit.get("operation") != "delete":
+        return None
+    if (
+        commit.get("collection") != POST_COLLECTION
+        or not isinstance(did, str)
+        or not isinstance(commit.get("rkey"), str)
+    ):
+        return None
+    return post_uri(did, commit["rkey"])
+
+
 def _post(event: dict[str, Any]) -> Post | None:
     commit = event.get("commit")
     did = event.get("did")
@@ -212,7 +232,7 @@ def _post(event: dict[str, Any]) -> Post | None:
     if not isinstance(did, str) or not did.startswith("did:") or not isinstance(commit.get("rkey"), str):
         raise MalformedRecord("a post commit without a DID or record key")
     if commit.get("operation") not in ("create", "update"):
-        return None  # a delete: logged when it was read
+        return None
     uri = post_uri(did, commit["rkey"])
     raw = {"time_us": event["time_us"], "commit": commit}
     return post_from_record(uri, did, commit.get("record"), raw=raw)
