@@ -92,6 +92,7 @@ def test_parse_rejects_what_is_not_a_search_response(body: bytes, message: str) 
 def test_translate_one_search_per_clause() -> None:
     query = parse_query('("Sora" OR سورا) AND (leak OR "PR Puppets") NOT "Sora Bay"')
     assert translate(query) == ['"Sora" leak', '"Sora" "PR Puppets"', "سورا leak", 'سورا "PR Puppets"']
+    assert translate(parse_query('"-1" AND sora')) == ['"-1" sora']
 
 
 # --- fetch -------------------------------------------------------------------------------------

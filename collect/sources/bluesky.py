@@ -67,7 +67,13 @@ def translate(query: Query) -> list[str]:
     """One search per clause of the query: its included terms, phrases quoted (search ANDs them)."""
     searches: list[str] = []
     for clause in query.clauses():
-        words = [f'"{term.text}"' if term.phrase or " " in term.text else term.text for term in clause.include]
+        # A bare leading "-" would exclude the word, so such a term is quoted like a phrase.
+        words = [
+            '"' + term.text.replace('"', " ").strip() + '"'
+            if term.phrase or " " in term.text or term.text.startswith("-")
+            else term.text
+            for term in clause.include
+        ]
         search = " ".join(words)
         if search not in searches:
             searches.append(search)
