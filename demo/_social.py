@@ -135,7 +135,7 @@ def _status(post: Any, instance: str, ids: dict[int, str], rng: random.Random) -
         "id": status_id,
         "created_at": _iso(post.t, rng.randrange(1000)),
         "in_reply_to_id": ids.get(parent.seq) if parent else None,
-        "in_reply_to_account_id": "1" if parent else None,
+        "in_reply_to_account_id": _account_id(parent.author.lower()) if parent else None,
         "sensitive": False,
         "spoiler_text": "",
         "visibility": "public",
@@ -161,7 +161,7 @@ def _status(post: Any, instance: str, ids: dict[int, str], rng: random.Random) -
 
 def _account(handle: str, instance: str) -> dict:
     return {
-        "id": str(int(hashlib.sha256(handle.encode()).hexdigest()[:14], 16)),
+        "id": _account_id(handle),
         "username": handle,
         "acct": f"{handle}@{instance}",
         "display_name": handle,
@@ -173,6 +173,10 @@ def _account(handle: str, instance: str) -> dict:
         "emojis": [],
         "fields": [],
     }
+
+
+def _account_id(handle: str) -> str:
+    return str(int(hashlib.sha256(handle.encode()).hexdigest()[:14], 16))
 
 
 def _boost(status: dict, booster: str, t: int, rng: random.Random) -> dict:
