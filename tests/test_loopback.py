@@ -18,6 +18,7 @@ from tests.conftest import FIXTURES, ROOT
 from tests.fake_hn import FakeAlgolia, hit
 from tests.loopback import LoopbackServer
 
+START_ID = str(int(datetime(2024, 11, 12, tzinfo=UTC).timestamp() * 1000) << 16)  # Mastodon's id of that instant
 QUERY = '("Sora" OR "سورا") AND (leak OR تسريب OR "PR-Puppets" OR filtración OR fuite)'
 
 
@@ -66,18 +67,22 @@ def test_hacker_news_over_loopback(tmp_path: Path, write_monitor) -> None:
 
 
 def mastodon_instance(request: httpx.Request) -> httpx.Response:
-    """Two pages of #Sora, linked the way Mastodon links them, whatever instance is asked."""
+    """#Sora read forward from the monitor's start, linked the way Mastodon links pages, on any instance."""
     if request.url.path != "/api/v1/timelines/tag/Sora":
         raise AssertionError(f"unexpected request {request.url}")
-    older = request.url.params.get("max_id")
-    if older is None:
-        page = (FIXTURES / "mastodon" / "tag_page1.json").read_bytes()
-        link = f'<https://mastodon.example{request.url.path}?max_id=113546219440558001>; rel="next"'
-        return httpx.Response(200, content=page, headers={"Content-Type": "application/json", "Link": link})
-    if older == "113546219440558001":
-        page = (FIXTURES / "mastodon" / "tag_page2.json").read_bytes()
-        return httpx.Response(200, content=page, headers={"Content-Type": "application/json"})
-    raise AssertionError(f"unexpected max_id {older}")
+    newer_than = request.url.params.get("min_id")
+    pages = {
+        START_ID: ("tag_page2.json", "113546000000000010"),
+        "113546000000000010": ("tag_page1.json", "113546219440558007"),
+    }
+    if newer_than == "113546219440558007":
+        return httpx.Response(200, json=[])
+    if newer_than not in pages:
+        raise AssertionError(f"unexpected min_id {newer_than}")
+    name, newest = pages[newer_than]
+    link = f'<https://mastodon.example{request.url.path}?min_id={newest}>; rel="prev"'
+    body = (FIXTURES / "mastodon" / name).read_bytes()
+    return httpx.Response(200, content=body, headers={"Content-Type": "application/json", "Link": link})
 
 
 def test_mastodon_over_loopback_reads_two_instances_and_keeps_one_copy_of_each_status(
@@ -99,7 +104,7 @@ def test_mastodon_over_loopback_reads_two_instances_and_keeps_one_copy_of_each_s
         done = collect(monitor, db)
     assert done.returncode == 0, done.stderr
     assert server.failures == []
-    assert len(server.requests) == 4  # two pages from each instance
+    assert len(server.requests) == 6  # two pages and the empty "nothing newer" from each instance
     engine = open_store(db)
     with engine.connect() as conn:
         stored = conn.execute(select(posts.c.native_id, posts.c.platform_language)).all()

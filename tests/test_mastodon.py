@@ -17,13 +17,14 @@ from collect.errors import ParseError, SourceHTTPError, SourceUnavailable
 from collect.http import make_client
 from collect.sources import mastodon
 from collect.sources.base import FetchContext, Page
-from collect.sources.mastodon import fetch, hashtag, parse, translate
+from collect.sources.mastodon import fetch, hashtag, parse, snowflake, translate
 from monitor.query import parse_query
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
 SINCE = datetime(2024, 11, 12, tzinfo=UTC)
 UNTIL = datetime(2024, 11, 30, tzinfo=UTC)
 TAG = "/api/v1/timelines/tag/Sora"
+FIRST = f"min_id={int(SINCE.timestamp() * 1000) << 16}"  # the snowflake id of the monitor's start
 
 
 def fixture(name: str) -> bytes:
@@ -122,11 +123,13 @@ Route = Callable[[httpx.Request], httpx.Response]
 
 
 class Instances:
-    """Answers (host, path, paging parameter) from a table; anything else fails the test."""
+    """Answers (host, path, paging parameter) from a table, and `[]` when asked for what is newer than
+    the newest status an instance served (as Mastodon does); anything else fails the test."""
 
     def __init__(self, routes: dict[tuple[str, str, str], httpx.Response | list[httpx.Response]]) -> None:
         self.routes = {key: value if isinstance(value, list) else [value] for key, value in routes.items()}
         self.requests: list[httpx.Request] = []
+        self.caught_up: dict[str, set[str]] = {}
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -135,8 +138,18 @@ class Instances:
         key = (request.url.host, request.url.path, paging)
         answers = self.routes.get(key)
         if not answers:
+            if paging in self.caught_up.get(request.url.host, set()):
+                return ok(b"[]")  # nothing is newer than the newest status this instance served
             raise AssertionError(f"unexpected request {request.method} {request.url}")
-        return answers.pop(0) if len(answers) > 1 else answers[0]
+        response = answers.pop(0) if len(answers) > 1 else answers[0]
+        try:
+            statuses = json.loads(response.read()) if response.status_code == 200 else None
+        except ValueError:
+            statuses = None
+        if statuses and isinstance(statuses, list):
+            newest = max((s["id"] for s in statuses if isinstance(s, dict) and "id" in s), key=lambda i: (len(i), i))
+            self.caught_up.setdefault(request.url.host, set()).add(f"min_id={newest}")
+        return response
 
 
 def ok(body: bytes, link_header: str = "", **headers: str) -> httpx.Response:
@@ -159,23 +172,40 @@ def run(
         return list(fetch(FetchContext(client, "#Sora", settings, SINCE, UNTIL, state, env or {})))
 
 
-def test_a_first_run_walks_back_to_the_start_then_saves_the_newest_id() -> None:
+def test_a_first_run_reads_forward_from_the_monitor_start_saving_after_every_page() -> None:
     api = Instances(
         {
-            ("mastodon.social", TAG, ""): ok(
-                fixture("tag_page1.json"),
-                link("mastodon.social", "Sora", older="113546219440558001", newer="113546219440558007"),
+            ("mastodon.social", TAG, FIRST): ok(
+                fixture("tag_page2.json"), link("mastodon.social", "Sora", newer="113546000000000010")
             ),
-            ("mastodon.social", TAG, "max_id=113546219440558001"): ok(
-                fixture("tag_page2.json"), link("mastodon.social", "Sora", older="113530000000000011")
+            ("mastodon.social", TAG, "min_id=113546000000000010"): ok(
+                fixture("tag_page1.json"), link("mastodon.social", "Sora", newer="113546219440558007")
             ),
         }
     )
     pages = run(api)
-    assert [p.state for p in pages] == [None, {"mastodon.social #sora": {"newest_id": "113546219440558007"}}]
+    assert [p.state for p in pages] == [
+        {"mastodon.social #sora": {"newest_id": "113546000000000010"}},
+        {"mastodon.social #sora": {"newest_id": "113546219440558007"}},
+        {"mastodon.social #sora": {"newest_id": "113546219440558007"}},  # the empty page: caught up
+    ]
     first = api.requests[0].url
+    assert first.params["min_id"] == str(int(SINCE.timestamp() * 1000) << 16) == snowflake(SINCE)
     assert first.params.get("limit") == "40" and first.params.get_list("any[]") == []
     assert "Authorization" not in api.requests[0].headers
+
+
+def test_max_pages_ends_a_run_where_the_next_one_goes_on() -> None:
+    api = Instances(
+        {
+            ("mastodon.social", TAG, FIRST): ok(
+                fixture("tag_page2.json"), link("mastodon.social", "Sora", newer="113546000000000010")
+            )
+        }
+    )
+    pages = run(api, max_pages=1)
+    assert [p.state for p in pages] == [{"mastodon.social #sora": {"newest_id": "113546000000000010"}}]
+    assert len(api.requests) == 1
 
 
 def test_a_later_run_walks_forward_from_the_saved_id_saving_after_every_page() -> None:
@@ -206,7 +236,7 @@ def test_a_feed_disabled_since_the_last_run_is_reported_too() -> None:
 
 
 def test_extra_hashtags_go_in_any_and_groups_of_five_are_walked_apart() -> None:
-    api = Instances({("mastodon.social", f"/api/v1/timelines/tag/{t}", ""): ok(b"[]") for t in ("a", "f")})
+    api = Instances({("mastodon.social", f"/api/v1/timelines/tag/{t}", FIRST): ok(b"[]") for t in ("a", "f")})
     api.routes[("mastodon.social", "/api/v2/instance", "")] = [ok(fixture("instance_public.json"))]
     run(api, tags=["a", "b", "c", "d", "e", "f"])
     assert [r.url.params.get_list("any[]") for r in api.requests if "timelines" in r.url.path] == [
@@ -218,8 +248,8 @@ def test_extra_hashtags_go_in_any_and_groups_of_five_are_walked_apart() -> None:
 def test_a_token_from_the_environment_is_sent_to_its_own_instance_only() -> None:
     api = Instances(
         {
-            ("mastodon.social", TAG, ""): ok(fixture("tag_page2.json")),
-            ("piaille.example", TAG, ""): ok(fixture("other_instance_page.json")),
+            ("mastodon.social", TAG, FIRST): ok(fixture("tag_page2.json")),
+            ("piaille.example", TAG, FIRST): ok(fixture("other_instance_page.json")),
         }
     )
     run(
@@ -227,16 +257,19 @@ def test_a_token_from_the_environment_is_sent_to_its_own_instance_only() -> None
         instances=["mastodon.social", "https://Piaille.example/"],
         env={"MASTODON_TOKENS": "piaille.example=s3cret"},
     )
-    assert [r.headers.get("Authorization") for r in api.requests] == [None, "Bearer s3cret"]
+    assert {(r.url.host, r.headers.get("Authorization")) for r in api.requests} == {
+        ("mastodon.social", None),
+        ("piaille.example", "Bearer s3cret"),
+    }
 
 
 def test_401_and_a_disabled_feed_are_reported_per_instance_while_others_are_read() -> None:
     api = Instances(
         {
-            ("locked.example", TAG, ""): httpx.Response(401, content=fixture("error_401.json")),
-            ("quiet.example", TAG, ""): ok(b"[]"),
+            ("locked.example", TAG, FIRST): httpx.Response(401, content=fixture("error_401.json")),
+            ("quiet.example", TAG, FIRST): ok(b"[]"),
             ("quiet.example", "/api/v2/instance", ""): ok(fixture("instance_disabled.json")),
-            ("mastodon.social", TAG, ""): ok(fixture("tag_page2.json")),
+            ("mastodon.social", TAG, FIRST): ok(fixture("tag_page2.json")),
         }
     )
     pages: list[Page] = []
@@ -254,7 +287,7 @@ def test_401_and_a_disabled_feed_are_reported_per_instance_while_others_are_read
 
 
 def test_a_refused_token_is_named_as_such() -> None:
-    api = Instances({("mastodon.social", TAG, ""): httpx.Response(401, content=fixture("error_token_invalid.json"))})
+    api = Instances({("mastodon.social", TAG, FIRST): httpx.Response(401, content=fixture("error_token_invalid.json"))})
     with pytest.raises(SourceHTTPError, match="the token in MASTODON_TOKENS was refused"):
         run(api, env={"MASTODON_TOKENS": "mastodon.social=expired"})
 
@@ -262,11 +295,11 @@ def test_a_refused_token_is_named_as_such() -> None:
 def test_an_empty_public_feed_is_just_empty() -> None:
     api = Instances(
         {
-            ("mastodon.social", TAG, ""): ok(b"[]"),
+            ("mastodon.social", TAG, FIRST): ok(b"[]"),
             ("mastodon.social", "/api/v2/instance", ""): ok(fixture("instance_public.json")),
         }
     )
-    assert [p.state for p in run(api)] == [None]
+    assert [p.state for p in run(api)] == [{"mastodon.social #sora": {"newest_id": snowflake(SINCE)}}]
 
 
 def test_a_429_waits_for_the_iso_reset_then_goes_on() -> None:
@@ -276,7 +309,7 @@ def test_a_429_waits_for_the_iso_reset_then_goes_on() -> None:
         content=fixture("error_429.json"),
         headers={"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "Retry-After": "4"},
     )
-    api = Instances({("mastodon.social", TAG, ""): [limited, ok(fixture("tag_page2.json"))]})
+    api = Instances({("mastodon.social", TAG, FIRST): [limited, ok(fixture("tag_page2.json"))]})
     pages = run(api, sleep=sleeps.append)
     assert sleeps[0] == 4.0 and pages[-1].state is not None
 
@@ -284,8 +317,8 @@ def test_a_429_waits_for_the_iso_reset_then_goes_on() -> None:
 def test_a_lasting_5xx_on_one_instance_does_not_stop_the_others() -> None:
     api = Instances(
         {
-            ("down.example", TAG, ""): httpx.Response(503, text="<html>maintenance</html>"),
-            ("mastodon.social", TAG, ""): ok(fixture("tag_page2.json")),
+            ("down.example", TAG, FIRST): httpx.Response(503, text="<html>maintenance</html>"),
+            ("mastodon.social", TAG, FIRST): ok(fixture("tag_page2.json")),
         }
     )
     with pytest.raises(SourceHTTPError, match=r"down\.example answered 503"):
@@ -304,13 +337,22 @@ def test_every_instance_unreachable_is_source_unavailable() -> None:
 def test_a_broken_page_is_handed_on_without_state_and_ends_that_walk() -> None:
     api = Instances(
         {
-            ("mastodon.social", TAG, ""): ok(fixture("truncated_page.json.partial")),
-            ("piaille.example", TAG, ""): ok(fixture("other_instance_page.json")),
+            ("mastodon.social", TAG, FIRST): ok(fixture("truncated_page.json.partial")),
+            ("piaille.example", TAG, FIRST): ok(fixture("other_instance_page.json")),
         }
     )
     pages = run(api, instances=["mastodon.social", "piaille.example"])
     assert pages[0].state is None and pages[0].body == fixture("truncated_page.json.partial")
-    assert pages[1].state == {"piaille.example #sora": {"newest_id": "113350000000000042"}}
+    assert pages[1].state == {"piaille.example #sora": {"newest_id": "113546150000000042"}}
+
+
+def test_a_server_that_ignores_min_id_cannot_make_a_walk_loop(caplog: pytest.LogCaptureFixture) -> None:
+    def stubborn(request: httpx.Request) -> httpx.Response:
+        return ok(fixture("tag_page2.json"))
+
+    with caplog.at_level(logging.WARNING):
+        pages = run(stubborn, max_pages=50)
+    assert len(pages) == 2 and "answered statuses older than min_id" in caplog.text
 
 
 def test_base_url_keeps_the_mastodon_paths() -> None:
@@ -321,7 +363,7 @@ def test_base_url_keeps_the_mastodon_paths() -> None:
         return ok(fixture("tag_page2.json"))
 
     run(mirror, base_url="http://127.0.0.1:8080")
-    assert [(u.host, u.port, u.path) for u in seen] == [("127.0.0.1", 8080, TAG)]
+    assert {(u.host, u.port, u.path) for u in seen} == {("127.0.0.1", 8080, TAG)}
 
 
 def _iterate(handler: Route, **options: Any):
@@ -355,8 +397,8 @@ def test_a_run_reports_the_refusing_instance_and_keeps_the_other(engine, write_m
     )
     api = Instances(
         {
-            ("locked.example", TAG, ""): httpx.Response(401, content=fixture("error_401.json")),
-            ("mastodon.social", TAG, ""): ok(fixture("tag_page1.json")),
+            ("locked.example", TAG, FIRST): httpx.Response(401, content=fixture("error_401.json")),
+            ("mastodon.social", TAG, FIRST): ok(fixture("tag_page1.json")),
         }
     )
     with make_client(transport=httpx.MockTransport(api), sleep=lambda s: None) as client:

@@ -1,10 +1,14 @@
 """Mastodon hashtag timelines on several instances (https://docs.joinmastodon.org/methods/timelines/#tag).
 
-`GET /api/v1/timelines/tag/:hashtag` returns public statuses, newest first, at most 40 a page, with
-`any[]` adding up to four more hashtags. A first run walks back with `max_id` (the `Link` header's
-"next") to the monitor's start; later runs walk forward from the newest status seen with `min_id`
-(the `Link` header's "prev"), saving the cursor after every page. Each (instance, hashtag group)
-has its own cursor inside the source's state, so one failing instance never holds the others back.
+`GET /api/v1/timelines/tag/:hashtag` returns public statuses, at most 40 a page, with `any[]`
+adding up to four more hashtags. Murmur reads forward in time: `min_id` returns the statuses just
+newer than an id, and the `Link` header's "prev" names the next page. Mastodon ids are snowflakes
+(milliseconds since the epoch << 16), so a first run starts at the id of the monitor's start. The
+cursor moves after every page, so a backfill too big for one run (`max_pages`) goes on in the next,
+and nothing between the start and the newest status read is skipped. (Walking back from the newest
+status with `max_id` would reach a start months ago only if one run could read everything since.)
+Each (instance, hashtag group) has its own cursor inside the source's state, so one failing
+instance never holds the others back.
 
 Since Mastodon 4.5 an instance may require a token for its hashtag feeds (401) or disable them (an
 empty list). Both are reported per instance, never as "no posts": an empty first page is checked
@@ -139,60 +143,36 @@ class _Walk:
         self.max_pages: int = _option(ctx, "max_pages")
 
     def group(self, tags: list[str]) -> Iterator[Page]:
+        """Statuses newer than the cursor (at first: than the monitor's start), oldest pages first.
+
+        Each page is the 40 statuses just newer than `min_id`; the next `min_id` comes from the
+        `Link` header's "prev" (or, without one, the page's newest id). The cursor moves with every
+        page, so a long backfill goes on where the last run's `max_pages` stopped it.
+        """
         key = f"{self.instance} " + " ".join(sorted(f"#{tag.lower()}" for tag in tags))
         saved = self.state.get(key)
         newest = saved.get("newest_id") if isinstance(saved, dict) else None
-        if isinstance(newest, str) and newest:
-            yield from self._forward(tags, key, newest)
-        else:
-            yield from self._backfill(tags, key)
-
-    def _backfill(self, tags: list[str], key: str) -> Iterator[Page]:
-        """Newest first back to the monitor's start; the cursor is saved when the walk is done."""
-        newest: str | None = None
-        params: dict[str, str] = {}
-        for number in range(self.max_pages):
-            response = self._get(tags, params)
-            statuses = _statuses_or_none(response.content)
-            if statuses is None:  # unreadable: handed on for the runner to report; no cursor
-                yield Page(response.content, str(response.url))
-                return
-            if number == 0 and not statuses:
-                self._explain_empty_feed(tags)
-            newest = newest or _max_id(statuses)
-            older = _link_param(response, "next", "max_id")
-            done = older is None or not statuses or _oldest(statuses) < self.ctx.since
-            if not done and number == self.max_pages - 1:
-                logger.warning(
-                    "mastodon: %s: stopped after %d pages before reaching %s; raise max_pages to read further back",
-                    self.instance,
-                    self.max_pages,
-                    f"{self.ctx.since:%Y-%m-%d}",
-                )
-                done = True
-            yield Page(response.content, str(response.url), self._advance(key, newest) if done else None)
-            if done or older is None:
-                return
-            params = {"max_id": older}
-
-    def _forward(self, tags: list[str], key: str, newest: str) -> Iterator[Page]:
-        """Oldest new statuses first, page by page towards now, saving the cursor after each."""
+        if not isinstance(newest, str) or not newest:
+            newest = snowflake(self.ctx.since)
         for number in range(self.max_pages):
             response = self._get(tags, {"min_id": newest})
             statuses = _statuses_or_none(response.content)
-            if statuses is None:
+            if statuses is None:  # unreadable: handed on for the runner to report; this cursor stays
                 yield Page(response.content, str(response.url))
                 return
             if number == 0 and not statuses:
                 self._explain_empty_feed(tags)
-            newest = _max_id(statuses) or newest
+            newer = _link_param(response, "prev", "min_id") if statuses else None
+            asked, newest = newest, max((i for i in (newer, _max_id(statuses), newest) if i), key=_id_order)
             yield Page(response.content, str(response.url), self._advance(key, newest))
             if not statuses:
                 return
+            if newest == asked:  # nothing newer than what was asked for: asking again would loop
+                logger.warning("mastodon: %s answered statuses older than min_id=%s; stopping", self.instance, asked)
+                return
+        logger.info("mastodon: %s: read %d pages; the next run goes on from here", self.instance, self.max_pages)
 
-    def _advance(self, key: str, newest: str | None) -> dict[str, Any] | None:
-        if newest is None:
-            return None  # nothing seen yet: next run backfills again
+    def _advance(self, key: str, newest: str) -> dict[str, Any]:
         self.state[key] = {"newest_id": newest}
         return dict(self.state)
 
@@ -287,6 +267,11 @@ def _statuses_or_none(body: bytes) -> list[Any] | None:
     return data if isinstance(data, list) else None
 
 
+def snowflake(moment: datetime) -> str:
+    """The smallest Mastodon status id of `moment`: ids are milliseconds since the epoch << 16."""
+    return str(int(moment.timestamp() * 1000) << 16)
+
+
 def _id_order(status_id: str) -> tuple[int, str]:
     """Mastodon ids are numeric strings (snowflakes); longer means newer."""
     return (len(status_id), status_id)
@@ -295,16 +280,6 @@ def _id_order(status_id: str) -> tuple[int, str]:
 def _max_id(statuses: list[Any]) -> str | None:
     ids = [s["id"] for s in statuses if isinstance(s, dict) and isinstance(s.get("id"), str) and s["id"]]
     return max(ids, key=_id_order) if ids else None
-
-
-def _oldest(statuses: list[Any]) -> datetime:
-    times = []
-    for status in statuses:
-        try:
-            times.append(_created_at(status))
-        except _MalformedStatus:
-            continue
-    return min(times) if times else datetime.max.replace(tzinfo=UTC)
 
 
 def _error_text(body: bytes) -> str:
