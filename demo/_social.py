@@ -4,8 +4,9 @@
 and all its replies) off Hacker News onto Mastodon or Bluesky, mostly non-English ones, and writes
 them in those platforms' own formats, which Murmur's real parsers read back:
 
-- `mastodon/page-*.json`: `/api/v1/timelines/tag/:hashtag` pages (40 statuses, newest first), with
-  some statuses seen again as boosts and some served by a second instance (same `uri`);
+- `mastodon/page-*.json`: `/api/v1/timelines/tag/:hashtag` pages (40 statuses, newest first; the
+  pages oldest first, as a walk forward with `min_id` reads them), with some statuses seen again as
+  boosts and some served by a second instance (same `uri`);
 - `bluesky/page-*.json`: `app.bsky.feed.searchPosts` responses (100 post views);
 - `jetstream/events-*.jsonl`: Jetstream commit events, as a real-time run would have stored them.
 
@@ -110,8 +111,9 @@ def _write_mastodon(posts: list[Any], folder: Path, rng: random.Random) -> int:
             timeline.append(_boost(status, booster, post.t + rng.randrange(60, 7200), rng))
         if rng.random() < 0.04:  # fetched again through another instance: another local id, same uri
             timeline.append({**status, "id": str(int(status["id"]) + rng.randrange(1, 1 << 15))})
-    timeline.sort(key=lambda s: s["created_at"], reverse=True)
-    pages = [timeline[i : i + STATUSES_PER_PAGE] for i in range(0, len(timeline), STATUSES_PER_PAGE)]
+    # As Murmur reads them: pages forward in time from the start (min_id), each newest first.
+    timeline.sort(key=lambda s: s["created_at"])
+    pages = [timeline[i : i + STATUSES_PER_PAGE][::-1] for i in range(0, len(timeline), STATUSES_PER_PAGE)]
     for number, page in enumerate(pages, 1):
         _dump(folder / f"page-{number:04d}.json", page)
     return len(posts)
