@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import httpx
@@ -102,7 +102,7 @@ def test_429_waits_for_retry_after_seconds(fake_time: FakeTime) -> None:
 
 
 def test_retry_after_as_http_date(fake_time: FakeTime) -> None:
-    when = format_datetime(datetime.fromtimestamp(WALL_START + 30, timezone.utc), usegmt=True)
+    when = format_datetime(datetime.fromtimestamp(WALL_START + 30, UTC), usegmt=True)
     script = Script(status(503, **{"Retry-After": when}), ok())
     client_for(script, fake_time).get(URL)
     assert fake_time.sleeps == [30.0]
