@@ -26,9 +26,11 @@ def run() -> None:
         started = time.perf_counter()
         result = load_demo(engine, monitor)
         load_s = time.perf_counter() - started
-        tally = result.tallies["hackernews"]
-        print(f"demo load: {tally.pages} pages, {tally.fetched} posts parsed, {tally.matched} matched, "
-              f"{load_s:.2f} s ({tally.fetched / load_s:,.0f} posts/s parse+filter+store)")
+        pages = sum(t.pages for t in result.tallies.values())
+        fetched = sum(t.fetched for t in result.tallies.values())
+        matched = sum(t.matched for t in result.tallies.values())
+        print(f"demo load: {pages} pages from {len(result.tallies)} sources, {fetched} posts parsed, "
+              f"{matched} matched, {load_s:.2f} s ({fetched / load_s:,.0f} posts/s parse+filter+store)")
 
         steps: dict[str, float] = {}
         marks: dict[str, float] = {}

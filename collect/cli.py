@@ -49,7 +49,8 @@ def parse_args(argv: list[str] | None = None, prog: str = "python -m collect") -
         "2 bad monitor file or option, 3 no source reachable.",
     )
     demo = parser.add_mutually_exclusive_group()
-    demo.add_argument("--demo", action="store_true", help="load the monitor's bundled demo corpus instead of collecting")
+    demo.add_argument("--demo", action="store_true",
+                      help="load the monitor's bundled demo corpus instead of collecting")
     demo.add_argument("--demo-if-offline", action="store_true",
                       help="collect; if no source can be reached, load the demo corpus instead")
     parser.add_argument("--every", type=interval, metavar="INTERVAL",
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m collect") -> int:
         time.sleep(pause)
 
 
-def _fall_back_to_demo(engine, monitor: Monitor) -> RunResult:  # noqa: ANN001
+def _fall_back_to_demo(engine, monitor: Monitor) -> RunResult:
     if monitor.demo_corpus is None:
         log.error("no source reachable and the monitor names no [demo] corpus")
         return RunResult(run_id=0, mode="demo", status="failed")
@@ -98,7 +99,7 @@ def _report(result: RunResult) -> RunResult:
         log.info(
             "%s: %d pages (%d broken), %d posts fetched, %d matched the query, %d new, %d updated%s",
             name, tally.pages, tally.failed_pages, tally.fetched, tally.matched, tally.new, tally.updated,
-            f"; stopped: {tally.error}" if tally.error else "",
+            f"; stopped: {tally.error}" if tally.error else f"; skipped: {tally.skipped}" if tally.skipped else "",
         )
     log.info("%s run %d: %s, %d new posts", result.mode, result.run_id, result.status, result.new)
     return result

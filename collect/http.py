@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from datetime import timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -70,8 +70,10 @@ def make_client(
 class RetryTransport(httpx.BaseTransport):
     """Wraps a transport with retries, backoff, `Retry-After` and a per-host politeness throttle.
 
-    `min_interval` is the least number of seconds between two requests to the same host; `clock`
-    (monotonic) times it, `wall_clock` (epoch seconds) reads HTTP-date and epoch reset headers.
+    `max_quota_wait` is the longest wait for a used-up rate limit to reset before the next request
+    (Mastodon's window is 5 minutes). `min_interval` is the least number of seconds between two
+    requests to the same host; `clock` (monotonic) times it, `wall_clock` (epoch seconds) reads
+    HTTP-date, epoch and ISO 8601 reset headers.
 
     Response bodies are read inside the retry loop, so a connection that drops halfway through a
     body is retried like one that never connected. Meant for one thread at a time, like a run.
@@ -84,6 +86,7 @@ class RetryTransport(httpx.BaseTransport):
         max_attempts: int = 4,
         backoff: float = 0.5,
         max_wait: float = 60.0,
+        max_quota_wait: float = 300.0,
         min_interval: float = 0.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -95,11 +98,13 @@ class RetryTransport(httpx.BaseTransport):
         self._max_attempts = max_attempts
         self._backoff = backoff
         self._max_wait = max_wait
+        self._max_quota_wait = max_quota_wait
         self._min_interval = min_interval
         self._sleep = sleep
         self._clock = clock
         self._wall_clock = wall_clock
         self._last_request: dict[str, float] = {}
+        self._quota_reset: dict[str, float] = {}  # host → clock() at which its used-up rate limit resets
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
@@ -123,6 +128,7 @@ class RetryTransport(httpx.BaseTransport):
                             f"{request.method} {where} failed ({type(exc).__name__})", attempt)
                 continue
 
+            self._note_quota(host, response)
             status = response.status_code
             if status not in RETRYABLE_STATUSES:
                 return response
@@ -143,7 +149,12 @@ class RetryTransport(httpx.BaseTransport):
         self._inner.close()
 
     def _throttle(self, host: str) -> None:
-        """Wait until `min_interval` has passed since the previous request to `host`."""
+        """Wait for a used-up rate limit's reset, and until `min_interval` has passed since the last request."""
+        reset = self._quota_reset.pop(host, None)
+        if reset is not None:
+            wait = reset - self._clock()
+            if wait > 0:
+                self._sleep(wait)
         if self._min_interval <= 0:
             return
         previous = self._last_request.get(host)
@@ -163,12 +174,28 @@ class RetryTransport(httpx.BaseTransport):
         if retry_after is not None:
             return parse_retry_after(retry_after, now)
         if response.status_code == 429:
-            for name in ("X-RateLimit-Reset", "RateLimit-Reset"):
-                reset = response.headers.get(name)
-                if reset is not None and _SECONDS.fullmatch(reset.strip()):
-                    value = float(reset)
-                    return max(0.0, value - now) if value > _EPOCH_THRESHOLD else value
+            return _reset_delay(response.headers, now)
         return None
+
+    def _note_quota(self, host: str, response: httpx.Response) -> None:
+        """Remember to wait for the reset when a response says no requests remain in the window.
+
+        Mastodon (`X-RateLimit-*`), Reddit (`X-Ratelimit-*`) and Bluesky (`RateLimit-*`) all say how
+        many requests remain; asking again before the reset would only earn a 429.
+        """
+        remaining = response.headers.get("X-RateLimit-Remaining") or response.headers.get("RateLimit-Remaining")
+        if remaining is None:
+            return
+        try:
+            left = float(remaining.strip())
+        except ValueError:
+            return
+        if left >= 1:
+            return
+        delay = _reset_delay(response.headers, self._wall_clock())
+        if delay is not None and 0 < delay <= self._max_quota_wait:
+            logger.info("%s: rate limit used up; waiting %.0f s for its reset", host, delay)
+            self._quota_reset[host] = self._clock() + delay
 
     def _pause(self, delay: float, what: str, attempt: int) -> None:
         logger.warning("%s; retrying in %.1f s (attempt %d of %d)",
@@ -190,8 +217,32 @@ def parse_retry_after(value: str, now: float) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - now)
+
+
+def _reset_delay(headers: httpx.Headers, now: float) -> float | None:
+    """Seconds until a rate limit resets, from `X-RateLimit-Reset` or `RateLimit-Reset`.
+
+    The value is delta-seconds (IETF draft, Reddit), an epoch timestamp (Bluesky), or an ISO 8601
+    instant (Mastodon); None when absent or unreadable.
+    """
+    for name in ("X-RateLimit-Reset", "RateLimit-Reset"):
+        reset = headers.get(name)
+        if reset is None:
+            continue
+        reset = reset.strip()
+        if _SECONDS.fullmatch(reset):
+            value = float(reset)
+            return max(0.0, value - now) if value > _EPOCH_THRESHOLD else value
+        try:
+            when = datetime.fromisoformat(reset)
+        except ValueError:
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, when.timestamp() - now)
+    return None
 
 
 def raise_for_status(response: httpx.Response) -> None:

@@ -6,14 +6,24 @@ the errors read the same way (file, key, what is expected).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
+
+import httpx
 
 from collect.sources import SOURCES
 from monitor.config import Monitor
 from monitor.errors import ConfigError, QuerySyntaxError
-from monitor.options import check_table
+from monitor.options import Option, check_table
+
+# Options every source accepts besides its own (`enabled` is read by monitor.config).
+COMMON_OPTIONS = {
+    "base_url": Option(str, "", "replaces the scheme and host of the platform's URLs, keeping their paths "
+                       "(a mirror, a proxy, a test server); empty = the platform itself"),
+}
 
 
 @dataclass(frozen=True)
@@ -24,9 +34,13 @@ class SourcePlan:
     module: ModuleType
     options: dict[str, Any]
     searches: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)  # credentials: never printed
+    missing_env: tuple[str, ...] = ()  # required variables that are not set: the source is skipped
 
 
-def plan_sources(monitor: Monitor) -> list[SourcePlan]:
+def plan_sources(monitor: Monitor, environ: Mapping[str, str] | None = None) -> list[SourcePlan]:
+    """The enabled sources with checked options, searches and credentials from `environ` (os.environ)."""
+    environ = os.environ if environ is None else environ
     where = str(monitor.path)
     plans = []
     for settings in monitor.sources:
@@ -34,14 +48,34 @@ def plan_sources(monitor: Monitor) -> list[SourcePlan]:
         if module is None:
             known = ", ".join(sorted(SOURCES))
             raise ConfigError(where, f"sources.{settings.name}", f"unknown source (known sources: {known})")
-        options = check_table(where, f"sources.{settings.name}", settings.options, module.OPTIONS)
+        prefix = f"sources.{settings.name}"
+        options = check_table(where, prefix, settings.options, {**module.OPTIONS, **COMMON_OPTIONS})
+        options["base_url"] = _base_url(where, f"{prefix}.base_url", options["base_url"])
         if not settings.enabled:
             continue
         try:
             searches = tuple(module.translate(monitor.query))
         except QuerySyntaxError as error:
             raise ConfigError(where, "query", f"cannot be searched on {settings.name}: {error}") from None
-        plans.append(SourcePlan(settings.name, module, options, searches))
+        env = {name: environ[name] for name in module.ENV if environ.get(name)}
+        missing = tuple(name for name in module.REQUIRED_ENV if name not in env)
+        plans.append(SourcePlan(settings.name, module, options, searches, env, missing))
     if not plans:
         raise ConfigError(where, "sources", "every source is disabled; enable at least one")
     return plans
+
+
+_URL_SCHEMES = ("http", "https", "ws", "wss")  # websockets for Jetstream
+
+
+def _base_url(where: str, key: str, value: str) -> str | None:
+    """An http(s) URL with a host, or None for the platform's own."""
+    if not value:
+        return None
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in _URL_SCHEMES or not url.host or url.query:
+        raise ConfigError(where, key, f"expected an http(s) or ws(s) URL like \"http://127.0.0.1:8080\", got {value!r}")
+    return value

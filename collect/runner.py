@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -21,16 +21,13 @@ from sqlalchemy import Engine
 from collect.errors import ParseError, SourceHTTPError, SourceUnavailable
 from collect.plan import SourcePlan
 from collect.sources import SOURCES
-from collect.sources.base import Page
+from collect.sources.base import FetchContext, Page, cursor_key, display_url
 from monitor.config import Monitor
 from monitor.errors import ConfigError
 from store.collection import finish_run, get_cursor, save_posts, set_cursor, start_run
 from store.timeutil import utc_now
 
 log = logging.getLogger(__name__)
-
-# Re-read this much before a cursor: items can reach a search index a little after they are posted.
-OVERLAP = timedelta(hours=1)
 
 Progress = Callable[[str, int, int], None]
 
@@ -47,6 +44,7 @@ class SourceTally:
     updated: int = 0
     error: str | None = None
     unreachable: bool = False
+    skipped: str | None = None  # why the source did not run (missing credentials)
 
 
 @dataclass
@@ -60,7 +58,8 @@ class RunResult:
     @property
     def unreachable(self) -> bool:
         """No source could be reached at all: the machine is probably offline."""
-        return bool(self.tallies) and all(t.unreachable and t.pages == 0 for t in self.tallies.values())
+        tried = [t for t in self.tallies.values() if not t.skipped]
+        return bool(tried) and all(t.unreachable and t.pages == 0 for t in tried)
 
     @property
     def new(self) -> int:
@@ -81,14 +80,19 @@ def collect_monitor(
     result = _start(engine, monitor, "live")
     for plan in plans:
         tally = result.tallies.setdefault(plan.name, SourceTally())
+        if plan.missing_env:
+            tally.skipped = f"set {', '.join(plan.missing_env)} in the environment (see README)"
+            log.warning("%s: skipped: %s", plan.name, tally.skipped)
+            continue
+        key = cursor_key(plan.options, plan.module.CURSOR_OPTIONS, monitor.start)
         try:
             for search in plan.searches:
-                since = _since(engine, monitor, plan.name, search)
-                if since >= until:
-                    continue
-                log.info("%s: searching %r from %s", plan.name, search, f"{since:%Y-%m-%d %H:%M}")
-                for page in plan.module.fetch(client, search, since, until, plan.options):
-                    _ingest(engine, monitor, plan.module, page, result, tally, search=search, until=until)
+                with engine.connect() as conn:
+                    state = get_cursor(conn, monitor.name, plan.name, search, key)
+                log.info("%s: searching %r%s", plan.name, search, " (resuming)" if state else " (from the start)")
+                ctx = FetchContext(client, search, plan.options, monitor.start, until, state, plan.env)
+                for page in plan.module.fetch(ctx):
+                    _ingest(engine, monitor, plan.module, page, result, tally, cursor=(search, key), until=until)
                     progress(f"{plan.name}: pages", tally.pages, 0)
         except (SourceUnavailable, SourceHTTPError) as error:
             tally.error = str(error)
@@ -114,9 +118,9 @@ def load_demo(engine: Engine, monitor: Monitor, corpus: Path | None = None) -> R
             log.warning("demo corpus: no source called %r; skipping %s", folder.name, folder)
             continue
         tally = result.tallies.setdefault(folder.name, SourceTally())
-        for path in sorted(folder.glob("*.json")):
+        for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
             page = Page(body=path.read_bytes(), url=path.as_uri())
-            _ingest(engine, monitor, module, page, result, tally, search=None, until=None, demo=True)
+            _ingest(engine, monitor, module, page, result, tally, cursor=None, until=None, demo=True)
     return _finish(engine, result)
 
 
@@ -124,12 +128,6 @@ def _start(engine: Engine, monitor: Monitor, mode: str) -> RunResult:
     with engine.begin() as conn:
         run_id = start_run(conn, monitor.name, mode)
     return RunResult(run_id=run_id, mode=mode, status="running")
-
-
-def _since(engine: Engine, monitor: Monitor, source: str, search: str) -> datetime:
-    with engine.connect() as conn:
-        cursor = get_cursor(conn, monitor.name, source, search)
-    return max(monitor.start, cursor - OVERLAP) if cursor else monitor.start
 
 
 def _ingest(
@@ -140,18 +138,21 @@ def _ingest(
     result: RunResult,
     tally: SourceTally,
     *,
-    search: str | None,
+    cursor: tuple[str, str] | None,
     until: datetime | None,
     demo: bool = False,
 ) -> None:
-    """Parse, filter and store one page; a page that cannot be parsed is logged and skipped."""
+    """Parse, filter and store one page, and save its state (cursor: search and options key) with it.
+
+    A page that cannot be parsed is logged and skipped. Its state is then not saved either.
+    """
     tally.pages += 1
     try:
         posts = module.parse(page.body)
     except ParseError as error:
         tally.failed_pages += 1
-        result.errors.append(f"{module.NAME}: {page.url}: {error}")
-        log.warning("%s: skipped a broken page (%s): %s", module.NAME, page.url, error)
+        result.errors.append(f"{module.NAME}: {display_url(page.url)}: {error}")
+        log.warning("%s: skipped a broken page (%s): %s", module.NAME, display_url(page.url), error)
         return
     kept = [
         post for post in posts
@@ -163,8 +164,8 @@ def _ingest(
         saved = save_posts(
             conn, kept, run_id=result.run_id, source=module.NAME, keep_handles=monitor.keep_handles, demo=demo
         )
-        if search is not None and page.checkpoint is not None:
-            set_cursor(conn, monitor.name, module.NAME, search, page.checkpoint)
+        if cursor is not None and page.state is not None:
+            set_cursor(conn, monitor.name, module.NAME, *cursor, page.state)
     tally.fetched += len(posts)
     tally.matched += len(kept)
     tally.new += saved.new
@@ -173,9 +174,10 @@ def _ingest(
 
 def _finish(engine: Engine, result: RunResult) -> RunResult:
     failed_sources = sum(1 for t in result.tallies.values() if t.error)
+    tried = sum(1 for t in result.tallies.values() if not t.skipped)
     if not result.errors:
         result.status = "ok"
-    elif failed_sources == len(result.tallies):
+    elif failed_sources == tried:
         result.status = "failed"
     else:
         result.status = "partial"

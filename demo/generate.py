@@ -37,6 +37,7 @@ import _phrases_ar  # noqa: E402
 import _phrases_en  # noqa: E402
 import _phrases_eu  # noqa: E402
 import _phrases_more  # noqa: E402
+import _social  # noqa: E402
 from _stories import STORIES  # noqa: E402
 
 SEED = 20241126
@@ -243,6 +244,7 @@ class Post:
     deleted: bool = False
     oid: int = 0
     children: list[Post] = field(default_factory=list)
+    platform: str = "hackernews"  # or "mastodon" / "bluesky": see _social.py
 
     @property
     def noise(self) -> str | None:
@@ -805,7 +807,8 @@ def to_hit(post: Post, rng: random.Random) -> dict:
         if post.title.startswith("Ask HN"):
             tags.append("ask_hn")
         hit = {
-            "_tags": tags, "author": post.author, "children": sorted(c.oid for c in post.children),
+            "_tags": tags, "author": post.author,
+            "children": sorted(c.oid for c in post.children if c.platform == "hackernews"),
             "created_at": iso(post.t), "created_at_i": post.t, "num_comments": visible,
             "objectID": str(post.oid),
             "points": max(1, int(12 * post.pull ** 1.7 * rng.lognormvariate(0, .35)) + visible // 4),
@@ -844,7 +847,7 @@ def to_hit(post: Post, rng: random.Random) -> dict:
 
 
 def count_comments(story: Post) -> int:
-    stack, n = list(story.children), 0
+    stack, n = [c for c in story.children if c.platform == "hackernews"], 0
     while stack:
         c = stack.pop()
         n += not c.deleted
@@ -856,7 +859,7 @@ def write_pages(rng: random.Random, posts: list[Post]) -> list[Path]:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("page-*.json"):
         old.unlink()
-    hits = [to_hit(p, rng) for p in sorted(posts, key=lambda p: (p.t, p.oid))]
+    hits = [to_hit(p, rng) for p in sorted(posts, key=lambda p: (p.t, p.oid)) if p.platform == "hackernews"]
     pages = math.ceil(len(hits) / HITS_PER_PAGE)
     paths = []
     for page in range(pages):
@@ -954,6 +957,22 @@ def report_and_check(posts: list[Post], paths: list[Path]) -> None:
     print("\nall checks passed")
 
 
+def report_and_check_platforms(posts: list[Post], written: dict[str, int]) -> None:
+    """Where the posts went: Mastodon and Bluesky carry most of the non-English conversation."""
+    visible = [p for p in posts if not p.deleted]
+    print("\nper platform (files written: " + ", ".join(f"{k} {v}" for k, v in written.items()) + "):")
+    for platform in ("hackernews", "mastodon", "bluesky"):
+        mine = [p for p in visible if p.platform == platform]
+        langs = Counter(p.lang for p in mine)
+        print(f"  {platform:10s} {len(mine):5d}  " + " ".join(f"{k}:{v}" for k, v in langs.most_common()))
+    foreign = [p for p in visible if p.lang != "en"]
+    social = sum(1 for p in foreign if p.platform != "hackernews")
+    print(f"  non-English posts on Mastodon or Bluesky: {social} of {len(foreign)}")
+    assert social > .6 * len(foreign), (social, len(foreign))
+    assert all(written[name] >= 50 for name in ("mastodon", "bluesky", "jetstream")), written
+    assert sum(1 for p in visible if p.platform == "hackernews") >= 700
+
+
 def main() -> None:
     rng = random.Random(SEED)
     stories = build_stories(rng)
@@ -971,8 +990,10 @@ def main() -> None:
     for post in rng.sample(candidates, 6):
         post.deleted = True
     assign_ids(rng, posts)
+    _social.assign_platforms(posts, random.Random(_social.SEED))
     paths = write_pages(rng, posts)
     report_and_check(posts, paths)
+    report_and_check_platforms(posts, _social.write(posts, OUT.parent))
 
 
 if __name__ == "__main__":

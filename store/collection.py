@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, select, tuple_, update
 
 from store.authors import author_salt, pseudonymise
 from store.post import Post
@@ -94,30 +94,44 @@ def save_posts(
     return SaveResult(new=len(new_rows), updated=len(old_rows))
 
 
-def get_cursor(conn: Connection, monitor: str, source: str, search: str) -> datetime | None:
-    value = conn.execute(
-        select(cursors.c.value).where(
-            cursors.c.monitor == monitor, cursors.c.source == source, cursors.c.search == search
-        )
-    ).scalar()
-    return as_utc(value) if value is not None else None
+# The key of cursors saved before keys included the options' hash (store migration 2).
+LEGACY_KEY = ""
 
 
-def set_cursor(conn: Connection, monitor: str, source: str, search: str, value: datetime) -> None:
-    """Move a cursor forward (never back: a late, partial run must not undo a later one's progress)."""
-    current = get_cursor(conn, monitor, source, search)
-    if current is None:
-        conn.execute(
-            cursors.insert().values(
-                monitor=monitor, source=source, search=search, value=value, updated_at=utc_now()
-            )
+def get_cursor(conn: Connection, monitor: str, source: str, search: str, key: str) -> dict | None:
+    """The source's saved state for this search and options key, or None for a fresh start.
+
+    A cursor saved before keys had an options hash is read as this key's until one is saved.
+    """
+    rows = conn.execute(
+        select(cursors.c.options_key, cursors.c.state).where(
+            cursors.c.monitor == monitor,
+            cursors.c.source == source,
+            cursors.c.search == search,
+            cursors.c.options_key.in_([key, LEGACY_KEY]),
         )
-    elif value > current:
-        conn.execute(
-            update(cursors)
-            .where(cursors.c.monitor == monitor, cursors.c.source == source, cursors.c.search == search)
-            .values(value=value, updated_at=utc_now())
+    ).all()
+    found = {row.options_key: row.state for row in rows}
+    value = found.get(key, found.get(LEGACY_KEY))
+    if value is None:
+        return None
+    state = json.loads(value)
+    return state if isinstance(state, dict) else None
+
+
+def set_cursor(conn: Connection, monitor: str, source: str, search: str, key: str, state: dict) -> None:
+    """Save a source's state for this search and options key (replacing a legacy cursor, if any).
+
+    The state is opaque here: the source that wrote it decides how to resume from it.
+    """
+    where = (cursors.c.monitor == monitor, cursors.c.source == source, cursors.c.search == search)
+    conn.execute(delete(cursors).where(*where, cursors.c.options_key.in_([key, LEGACY_KEY])))
+    conn.execute(
+        cursors.insert().values(
+            monitor=monitor, source=source, search=search, options_key=key,
+            state=json.dumps(state, ensure_ascii=False, sort_keys=True), updated_at=utc_now(),
         )
+    )
 
 
 def _row(post: Post, salt: bytes, keep_handles: bool, demo: bool, now: datetime) -> dict:

@@ -8,17 +8,44 @@ edit `schema.py`, append a step that brings version N-1 to N with plain DDL, and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, inspect, text
 
 from monitor.errors import MurmurError
-from store.schema import metadata, settings
+from store.schema import cursors, metadata, settings
+from store.timeutil import as_utc
 
 VERSION_KEY = "schema_version"
 
 # Step N upgrades a database at version N-1 to version N. Version 1 is the first release.
-STEPS: dict[int, Callable[[Connection], None]] = {}
+def _cursor_state(conn: Connection) -> None:
+    """Cursors become opaque JSON state keyed also by an options hash (issue 8).
+
+    A saved instant becomes `{"until": ISO instant}`, the state Hacker News (the only source that
+    had cursors) now reads, under the legacy key "" that `get_cursor` falls back to.
+    """
+    old = conn.execute(text("SELECT monitor, source, search, value, updated_at FROM cursors")).all()
+    conn.execute(text("DROP TABLE cursors"))
+    cursors.create(conn)
+    rows = [
+        {"monitor": row.monitor, "source": row.source, "search": row.search, "options_key": "",
+         "state": json.dumps({"until": _instant(row.value).isoformat()}), "updated_at": _instant(row.updated_at)}
+        for row in old
+    ]
+    if rows:
+        conn.execute(cursors.insert(), rows)
+
+
+def _instant(value: datetime | str) -> datetime:
+    """A stored timestamp as aware UTC: SQLite hands back text, PostgreSQL a datetime."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return as_utc(moment)
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {2: _cursor_state}
 CURRENT_VERSION = 1 + len(STEPS)
 
 

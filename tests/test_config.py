@@ -29,10 +29,12 @@ def test_the_default_monitor_loads_with_its_sources_and_demo():
     assert monitor.query.matches("Le leak de Sora par les PR-Puppets")
     assert not monitor.query.matches("Water leak at the Sora Bay hotel")
     assert monitor.demo_corpus is not None and monitor.demo_corpus.is_dir()
-    plans = plan_sources(monitor)
-    assert [p.name for p in plans] == ["hackernews"]
+    plans = plan_sources(monitor, {})
+    assert [p.name for p in plans] == ["hackernews", "mastodon", "bluesky"]  # jetstream is disabled
     assert plans[0].options["hits_per_page"] == 200
     assert len(plans[0].searches) == 8
+    assert plans[1].options["tags"][0] == "Sora" and plans[1].searches == ("#Sora #leak #تسريب #PRPuppets #سورا",)
+    assert plans[2].missing_env == ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
 
 
 def test_defaults_fill_what_a_minimal_monitor_leaves_out(write_monitor):
@@ -41,7 +43,7 @@ def test_defaults_fill_what_a_minimal_monitor_leaves_out(write_monitor):
     assert monitor.keep_handles is False
     assert monitor.analysis.embeddings == "minilm" and monitor.analysis.sentiment == "vader"
     assert plan_sources(monitor)[0].options == {
-        "tags": ["story", "comment"], "hits_per_page": 50, "window_days": 7.0, "max_pages": 50,
+        "tags": ["story", "comment"], "hits_per_page": 50, "window_days": 7.0, "max_pages": 50, "base_url": None,
     }
 
 

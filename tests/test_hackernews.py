@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ import pytest
 from collect.errors import ParseError, SourceHTTPError, SourceUnavailable
 from collect.http import DEFAULT_USER_AGENT, make_client
 from collect.sources import hackernews
-from collect.sources.base import Page
-from collect.sources.hackernews import fetch, html_to_text, parse, search_params, translate
+from collect.sources.base import FetchContext, Page
+from collect.sources.hackernews import fetch, parse, search_params, translate
 from monitor.query import Clause, Term, parse_query
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "hackernews"
@@ -40,7 +40,7 @@ def fixture(name: str) -> bytes:
 
 
 def utc(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, timezone.utc)
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 def record(post: Any) -> dict[str, Any]:
@@ -129,28 +129,6 @@ def test_parse_rejects_what_is_not_a_search_response(body: bytes) -> None:
 
 def test_parse_empty_result() -> None:
     assert parse(fixture("empty.json")) == []
-
-
-@pytest.mark.parametrize(("html", "text"), [
-    ("one<p>two<p>three", "one\n\ntwo\n\nthree"),
-    ("<p>wrapped</p><p>paragraphs</p>", "wrapped\n\nparagraphs"),
-    ("line<br>break<br/>again", "line\nbreak\nagain"),
-    ("a   lot \n of   space", "a lot of space"),
-    ("&quot;&gt;&lt;&amp;&#x27;&#x2F;", "\"><&'/"),
-    ("<i>it</i> is <b>so</b>", "it is so"),
-    ('<a href="https:&#x2F;&#x2F;openai.com&#x2F;sora">https:&#x2F;&#x2F;openai.com&#x2F;sora</a>',
-     "https://openai.com/sora"),
-    ('<a href="https://example.com/a/very/long/path/index.html">https://example.com/a/ve...</a>',
-     "https://example.com/a/very/long/path/index.html"),
-    ('see <a href="https://example.com/jobs">our jobs page</a>.',
-     "see our jobs page (https://example.com/jobs)."),
-    ('<a href="https://example.com/x">', "https://example.com/x"),
-    ("<pre><code>  if x:\n      y()\n</code></pre>after", "  if x:\n      y()\n\nafter"),
-    ("unclosed <i>tags <pre><code>code", "unclosed tags\n\ncode"),
-    ("", ""),
-])
-def test_html_to_text(html: str, text: str) -> None:
-    assert html_to_text(html) == text
 
 
 # --- translate ---------------------------------------------------------------------------------
@@ -257,12 +235,14 @@ def run(handler: Callable[[httpx.Request], httpx.Response], since: datetime, unt
         *, sleep: Callable[[float], None] = no_sleep, search: str = "sora",
         **options: Any) -> list[Page]:
     options.setdefault("hits_per_page", 2)
+    state = options.pop("state", None)
     with make_client(transport=httpx.MockTransport(handler), sleep=sleep) as client:
-        return list(fetch(client, search, since, until, options))
+        return list(fetch(FetchContext(client, search, options, since, until, state, {})))
 
 
 def checkpoints(pages: Iterable[Page]) -> list[datetime | None]:
-    return [page.checkpoint for page in pages]
+    """The instant each page's state says everything up to has been read."""
+    return [datetime.fromisoformat(page.state["until"]) if page.state else None for page in pages]
 
 
 # --- fetch: pages, windows, bisection ----------------------------------------------------------
@@ -444,3 +424,34 @@ def test_more_hits_in_one_second_than_can_be_read_are_read_as_far_as_possible(
     assert len(read_all(pages)) == 1000
     assert "1200 hits created in the one second" in caplog.text
     assert checkpoints(pages)[-1] == utc(E)  # the rest can never be read: the cursor moves on
+
+
+# --- fetch: resuming and base_url --------------------------------------------------------------
+
+
+def test_fetch_resumes_an_hour_before_the_saved_until() -> None:
+    saved = utc(S + DAY)
+    resume = S + DAY - 3600
+    routes = Routes({Asked(resume, E, 0): fixture("empty.json")})
+    pages = run(routes, utc(S), utc(E), state={"until": saved.isoformat()}, window_days=7)
+    assert routes.asked == [Asked(resume, E, 0)]
+    assert checkpoints(pages) == [utc(E)]
+
+
+def test_fetch_never_resumes_before_the_monitor_start_and_ignores_an_unreadable_state() -> None:
+    routes = Routes({Asked(S, E, 0): fixture("empty.json")})
+    run(routes, utc(S), utc(E), state={"until": utc(S - DAY).isoformat()})
+    run(routes, utc(S), utc(E), state={"until": "last tuesday"})
+    assert routes.asked == [Asked(S, E, 0), Asked(S, E, 0)]
+
+
+def test_fetch_asks_the_base_url_with_the_platform_path() -> None:
+    seen: list[httpx.URL] = []
+
+    def mirror(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, content=fixture("empty.json"))
+
+    run(mirror, utc(S), utc(E), base_url="http://127.0.0.1:8080/mirror")
+    assert [(u.scheme, u.host, u.port, u.path) for u in seen] == [
+        ("http", "127.0.0.1", 8080, "/mirror/api/v1/search_by_date")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import httpx
@@ -102,7 +102,7 @@ def test_429_waits_for_retry_after_seconds(fake_time: FakeTime) -> None:
 
 
 def test_retry_after_as_http_date(fake_time: FakeTime) -> None:
-    when = format_datetime(datetime.fromtimestamp(WALL_START + 30, timezone.utc), usegmt=True)
+    when = format_datetime(datetime.fromtimestamp(WALL_START + 30, UTC), usegmt=True)
     script = Script(status(503, **{"Retry-After": when}), ok())
     client_for(script, fake_time).get(URL)
     assert fake_time.sleeps == [30.0]
@@ -126,6 +126,7 @@ def test_retry_after_beyond_max_wait_gives_up_without_waiting(fake_time: FakeTim
 @pytest.mark.parametrize(("header", "value", "expected"), [
     ("X-RateLimit-Reset", str(int(WALL_START) + 12), 12.0),  # epoch seconds
     ("RateLimit-Reset", "5", 5.0),  # delta seconds
+    ("X-RateLimit-Reset", "2024-11-26T14:03:20.000000Z", 9.0),  # Mastodon: an ISO 8601 instant
 ])
 def test_429_without_retry_after_honours_rate_limit_reset(
     fake_time: FakeTime, header: str, value: str, expected: float
@@ -133,6 +134,30 @@ def test_429_without_retry_after_honours_rate_limit_reset(
     script = Script(status(429, **{header: value}), ok())
     client_for(script, fake_time).get(URL)
     assert fake_time.sleeps == [expected]
+
+
+def test_a_used_up_rate_limit_waits_for_its_reset_before_the_next_request(fake_time: FakeTime) -> None:
+    used_up = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+               "X-RateLimit-Reset": "2024-11-26T14:07:11.000000Z"}
+    script = Script(lambda request: httpx.Response(200, headers=used_up, json=[]), ok())
+    client = client_for(script, fake_time)
+    client.get(URL)
+    assert fake_time.sleeps == []  # nothing to wait for until another request is made
+    client.get(URL)
+    assert fake_time.sleeps == [240.0]  # Mastodon's window is 5 minutes: worth waiting for
+
+
+def test_remaining_requests_or_an_unreadable_quota_cost_no_wait(fake_time: FakeTime) -> None:
+    script = Script(
+        lambda request: httpx.Response(200, headers={"RateLimit-Remaining": "2999", "RateLimit-Reset": "1732629900"}),
+        lambda request: httpx.Response(200, headers={"RateLimit-Remaining": "none", "RateLimit-Reset": "soon"}),
+        lambda request: httpx.Response(200, headers={"RateLimit-Remaining": "0", "RateLimit-Reset": "soon"}),
+        ok(),
+    )
+    client = client_for(script, fake_time)
+    for _ in range(4):
+        client.get(URL)
+    assert fake_time.sleeps == []
 
 
 def test_503_twice_then_success_backs_off_exponentially(fake_time: FakeTime) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -12,15 +12,17 @@ from sqlalchemy import func, select
 from collect import cli
 from collect.http import make_client
 from collect.plan import plan_sources
-from collect.runner import OVERLAP, collect_monitor, load_demo
+from collect.runner import collect_monitor, load_demo
+from collect.sources.base import cursor_key
+from collect.sources.hackernews import OVERLAP
 from monitor.config import load_monitor
 from store.collection import get_cursor
 from store.schema import posts, run_posts, runs
 from tests.conftest import SORA_MONITOR
 from tests.fake_hn import FakeAlgolia, hit
 
-START = datetime(2024, 11, 20, tzinfo=timezone.utc)
-NOW = datetime(2024, 11, 30, tzinfo=timezone.utc)
+START = datetime(2024, 11, 20, tzinfo=UTC)
+NOW = datetime(2024, 11, 30, tzinfo=UTC)
 
 MONITOR = """
     name = "sora-test"
@@ -48,6 +50,10 @@ def client_for(api: FakeAlgolia) -> httpx.Client:
     return make_client(transport=api.transport(), sleep=lambda s: None)
 
 
+def hn_key(monitor) -> str:
+    return cursor_key(plan_sources(monitor)[0].options, ("tags",), monitor.start)
+
+
 def stored_ids(engine) -> set[str]:
     with engine.connect() as conn:
         return set(conn.execute(select(posts.c.native_id)).scalars())
@@ -68,7 +74,7 @@ def test_a_run_keeps_only_posts_matching_the_query_and_logs_counts(engine, write
         assert run.status == "ok" and run.mode == "live"
         assert json.loads(run.counts)["hackernews"]["new"] == 3
         assert conn.execute(select(func.count()).select_from(run_posts)).scalar() == 3
-        assert get_cursor(conn, "sora-test", "hackernews", '"Sora" leak') == NOW
+        assert get_cursor(conn, "sora-test", "hackernews", '"Sora" leak', hn_key(monitor)) == {"until": NOW.isoformat()}
 
 
 def test_the_next_run_resumes_from_the_cursor_with_a_small_overlap(engine, write_monitor):
@@ -100,7 +106,7 @@ def test_a_broken_page_is_skipped_the_rest_kept_and_the_cursor_held_back(engine,
     assert {"42200001", "42200002"} <= stored_ids(engine)
     assert "42200005" not in stored_ids(engine)
     with engine.connect() as conn:
-        assert get_cursor(conn, "sora-test", "hackernews", '"Sora" leak') is None
+        assert get_cursor(conn, "sora-test", "hackernews", '"Sora" leak', hn_key(monitor)) is None
 
 
 def test_an_unreachable_source_is_reported_not_raised(engine, write_monitor):
@@ -119,11 +125,17 @@ def test_the_demo_corpus_loads_through_the_real_parser(engine):
     monitor = load_monitor(SORA_MONITOR)
     result = load_demo(engine, monitor)
     assert result.status == "ok", result.errors[:3]
+    assert set(result.tallies) >= {"hackernews", "mastodon", "bluesky", "jetstream"}
+    assert all(tally.matched >= 50 for tally in result.tallies.values())
+    assert sum(tally.matched for tally in result.tallies.values()) >= 1500
     tally = result.tallies["hackernews"]
-    assert tally.matched >= 1500
     assert tally.fetched > tally.matched  # Sora Bay and no-leak posts are filtered out
     with engine.connect() as conn:
         rows = conn.execute(select(posts.c.created_at, posts.c.demo, posts.c.raw)).all()
+        languages = conn.execute(select(posts.c.platform, posts.c.platform_language)).all()
+    # Mastodon and Bluesky carry most of the non-English posts (HN says no language: it has none).
+    social = [language for platform, language in languages if platform in ("mastodon", "bluesky")]
+    assert sum(1 for language in social if language != "en") > 0.6 * len(social)
     assert all(r.demo for r in rows)
     days = {r.created_at.date() for r in rows}
     assert min(days) <= datetime(2024, 11, 14).date() and max(days) >= datetime(2024, 12, 8).date()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
@@ -15,7 +15,7 @@ from store.migrations import CURRENT_VERSION, SchemaTooNew, stored_version
 from store.post import Post
 from store.schema import posts, run_posts, runs
 
-T0 = datetime(2024, 11, 26, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 11, 26, 14, 0, tzinfo=UTC)
 
 
 def make_post(native_id: str, author: str = "pixelweaver", text: str = "Sora leaked", **extra) -> Post:
@@ -110,15 +110,14 @@ def test_two_stores_give_unrelated_pseudonyms(tmp_path):
     assert hashes[0] != hashes[1]
 
 
-def test_cursors_only_move_forward(engine):
+def test_cursors_are_opaque_state_per_search_and_options_key(engine):
     with engine.begin() as conn:
-        assert get_cursor(conn, "m", "hackernews", "sora leak") is None
-        set_cursor(conn, "m", "hackernews", "sora leak", T0)
-        set_cursor(conn, "m", "hackernews", "sora leak", T0 - timedelta(days=1))
-        assert get_cursor(conn, "m", "hackernews", "sora leak") == T0
-        set_cursor(conn, "m", "hackernews", "sora leak", T0 + timedelta(hours=2))
-        assert get_cursor(conn, "m", "hackernews", "sora leak") == T0 + timedelta(hours=2)
-        assert get_cursor(conn, "m", "hackernews", "other search") is None
+        assert get_cursor(conn, "m", "mastodon", "#sora", "k1") is None
+        set_cursor(conn, "m", "mastodon", "#sora", "k1", {"instances": {"a.example": {"min_id": "1"}}})
+        set_cursor(conn, "m", "mastodon", "#sora", "k1", {"instances": {"a.example": {"min_id": "2"}}})
+        assert get_cursor(conn, "m", "mastodon", "#sora", "k1") == {"instances": {"a.example": {"min_id": "2"}}}
+        assert get_cursor(conn, "m", "mastodon", "#sora", "k2") is None  # other options: a fresh backfill
+        assert get_cursor(conn, "m", "mastodon", "#other", "k1") is None
 
 
 def test_run_log_records_status_counts_and_errors(engine):
@@ -144,17 +143,40 @@ def test_an_older_store_is_upgraded_step_by_step(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     open_store(url).dispose()
     applied = []
+    step = migrations.CURRENT_VERSION + 1
 
-    def add_note_column(conn):  # noqa: ANN001
-        applied.append(2)
+    def add_note_column(conn):
+        applied.append(step)
         conn.execute(text("ALTER TABLE runs ADD COLUMN note TEXT"))
 
-    monkeypatch.setitem(migrations.STEPS, 2, add_note_column)
-    monkeypatch.setattr(migrations, "CURRENT_VERSION", 2)
+    monkeypatch.setitem(migrations.STEPS, step, add_note_column)
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", step)
     engine = open_store(url)
     with engine.connect() as conn:
-        assert stored_version(conn) == 2
+        assert stored_version(conn) == step
         conn.execute(text("SELECT note FROM runs"))  # the step's column exists
     engine.dispose()
     open_store(url).dispose()
-    assert applied == [2]  # a store already at the current version is left alone
+    assert applied == [step]  # a store already at the current version is left alone
+
+
+def test_datetime_cursors_of_a_version_1_store_are_read_as_state(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v1.db'}"
+    engine = open_store(url)
+    with engine.begin() as conn:  # turn the fresh store back into a version 1 store with one cursor
+        conn.execute(text("DROP TABLE cursors"))
+        conn.execute(text(
+            "CREATE TABLE cursors (monitor VARCHAR(128) NOT NULL, source VARCHAR(32) NOT NULL, "
+            "search VARCHAR(1024) NOT NULL, value DATETIME NOT NULL, updated_at DATETIME NOT NULL, "
+            "PRIMARY KEY (monitor, source, search))"))
+        conn.execute(text("INSERT INTO cursors VALUES ('m', 'hackernews', 'sora leak', "
+                          "'2024-11-30 06:00:00.000000', '2024-11-30 06:00:01.000000')"))
+        conn.execute(text("UPDATE settings SET value = '1' WHERE key = 'schema_version'"))
+    engine.dispose()
+    engine = open_store(url)
+    with engine.begin() as conn:
+        # Read under whatever key the current options hash to, until that key saves its own.
+        assert get_cursor(conn, "m", "hackernews", "sora leak", "any-key") == {"until": "2024-11-30T06:00:00+00:00"}
+        set_cursor(conn, "m", "hackernews", "sora leak", "any-key", {"until": "2024-12-01T00:00:00+00:00"})
+        assert get_cursor(conn, "m", "hackernews", "sora leak", "other-key") is None  # the legacy row is gone
+    engine.dispose()

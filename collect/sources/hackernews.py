@@ -2,8 +2,8 @@
 
 `search_by_date` returns the newest items first and never more than 1000 hits for one query, however
 many match. A backfill is therefore cut into time windows, and a window that matches more than can
-be read is halved until each half fits. A window's end is a safe checkpoint once all of its pages
-have been read, and only if every earlier window was read too.
+be read is halved until each half fits. A window's end is a safe cursor (`{"until": ...}`) once all
+of its pages have been read, and only if every earlier window was read too.
 """
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
-from html.parser import HTMLParser
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from collect.errors import ParseError
+from collect.html_text import html_to_text
 from collect.http import raise_for_status
-from collect.sources.base import Option, Page
+from collect.sources.base import FetchContext, Option, Page, display_url, endpoint
 from store.post import Post
 
 if TYPE_CHECKING:
@@ -44,6 +43,14 @@ OPTIONS = {
                           minimum=0.01, maximum=366),
     "max_pages": Option(int, 50, "most pages read from one time window", minimum=1, maximum=1000),
 }
+
+ENV: dict[str, str] = {}  # the API is public
+REQUIRED_ENV: tuple[str, ...] = ()
+# Changing what is searched for starts a fresh cursor (a backfill); page sizes do not.
+CURSOR_OPTIONS = ("tags",)
+
+# Re-read this much before a cursor: items can reach the search index a little after they are posted.
+OVERLAP = timedelta(hours=1)
 
 # The API serves at most this many hits per query, whatever nbHits says.
 MAX_REACHABLE_HITS = 1000
@@ -94,43 +101,55 @@ def search_params(
     return params
 
 
-def fetch(
-    client: httpx.Client,
-    search: str,
-    since: datetime,
-    until: datetime,
-    options: Mapping[str, Any],
-) -> Iterator[Page]:
-    """Pages of items created after `since` and up to `until`, oldest window first.
+def fetch(ctx: FetchContext) -> Iterator[Page]:
+    """Pages of items created after the cursor (or the monitor's start) up to `ctx.until`, oldest first.
 
-    `options` are this module's OPTIONS as checked by the runner (missing keys take defaults).
+    The cursor is `{"until": ISO instant}`: everything created up to then has been read. A run
+    re-reads `OVERLAP` before it, because items reach the index a little after they are posted.
     Non-2xx answers raise `SourceHTTPError`; an unreadable page is yielded for the runner to report,
-    ends its window, and keeps every later page from carrying a checkpoint.
+    ends its window, and keeps every later page from carrying a state.
     """
-    for moment in (since, until):
+    for moment in (ctx.since, ctx.until):
         if moment.tzinfo is None:
             raise ValueError(f"fetch needs timezone-aware datetimes, got {moment!r}")
-    settings = {key: options.get(key, option.default) for key, option in OPTIONS.items()}
-    walk = _Walk(client, search, settings, until)
+    since = _resume_from(ctx.state, ctx.since)
+    settings = {key: ctx.options.get(key, option.default) for key, option in OPTIONS.items()}
+    walk = _Walk(ctx.client, ctx.search, settings, ctx.until, endpoint(SEARCH_URL, ctx.options.get("base_url")))
     # Creation times are whole seconds: (since, until] holds the items of (⌊since⌋, ⌊until⌋].
-    first, last = math.floor(since.timestamp()), math.floor(until.timestamp())
+    first, last = math.floor(since.timestamp()), math.floor(ctx.until.timestamp())
     width = max(1, round(walk.window_days * 86400))
     for start in range(first, last, width):
         yield from walk.window(start, min(start + width, last))
+
+
+def _resume_from(state: Mapping[str, Any] | None, start: datetime) -> datetime:
+    """Where a run starts: an hour before the saved `until`, never before the monitor's start."""
+    until = state.get("until") if state else None
+    if not isinstance(until, str):
+        return start
+    try:
+        saved = datetime.fromisoformat(until)
+    except ValueError:
+        logger.warning("hackernews: unreadable cursor %r; starting from the monitor's start", until)
+        return start
+    if saved.tzinfo is None:
+        saved = saved.replace(tzinfo=UTC)
+    return max(start, saved - OVERLAP)
 
 
 class _Walk:
     """One fetch's state: its settings and whether the cursor may still move."""
 
     def __init__(self, client: httpx.Client, search: str, options: Mapping[str, Any],
-                 until: datetime) -> None:
+                 until: datetime, url: str) -> None:
         self.client = client
+        self.url = url
         self.search = search
         self.tags: list[str] = list(options["tags"])
         self.hits_per_page: int = options["hits_per_page"]
         self.max_pages: int = options["max_pages"]
         self.window_days: float = options["window_days"]
-        self.until = until.astimezone(timezone.utc)
+        self.until = until.astimezone(UTC)
         self.until_second = math.floor(until.timestamp())
         # More than this in one window and some hits could not be read: the window is halved.
         self.capacity = min(MAX_REACHABLE_HITS, self.hits_per_page * self.max_pages)
@@ -154,7 +173,7 @@ class _Walk:
         page = 0
         while True:
             last = (page + 1 >= min(envelope["nbPages"], self.max_pages) or not envelope["hits"])
-            yield Page(body, url, self._checkpoint(end) if last else None)
+            yield Page(body, url, self._state(end) if last else None)
             if last:
                 return
             page += 1
@@ -167,7 +186,7 @@ class _Walk:
     def _get(self, start: int, end: int, page: int) -> tuple[bytes, str]:
         params = search_params(self.search, start, end, tags=self.tags,
                                hits_per_page=self.hits_per_page, page=page)
-        response = self.client.get(SEARCH_URL, params=params)
+        response = self.client.get(self.url, params=params)
         raise_for_status(response)
         return response.content, str(response.url)
 
@@ -177,18 +196,18 @@ class _Walk:
             return _envelope(body)
         except ParseError as exc:
             logger.warning("hackernews: %s: %s; skipping the rest of this time window, and the "
-                           "cursor stays where it was", url, exc)
+                           "cursor stays where it was", display_url(url), exc)
             self.intact = False
             return None
 
-    def _checkpoint(self, end: int) -> datetime | None:
+    def _state(self, end: int) -> dict[str, str] | None:
         if not self.intact:
             return None
-        return self.until if end == self.until_second else _utc(end)
+        return {"until": (self.until if end == self.until_second else _utc(end)).isoformat()}
 
 
 def _utc(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return datetime.fromtimestamp(epoch, tz=UTC)
 
 
 # --- parse -------------------------------------------------------------------------------------
@@ -241,6 +260,7 @@ def _post(hit: Any) -> Post | None:
         return None
     story_id = hit.get("story_id")
     parent_id = hit.get("parent_id")
+    thread_id: str | None
     if _is_int(story_id) or (isinstance(story_id, str) and story_id):
         thread_id = str(story_id)
     else:
@@ -274,9 +294,9 @@ def _object_id(value: Any) -> str:
 
 def _created_at(hit: dict[str, Any]) -> datetime:
     epoch = hit.get("created_at_i")
-    if _is_int(epoch) or isinstance(epoch, float):
+    if isinstance(epoch, int | float) and not isinstance(epoch, bool):
         try:
-            return datetime.fromtimestamp(epoch, tz=timezone.utc)
+            return datetime.fromtimestamp(epoch, tz=UTC)
         except (OverflowError, OSError, ValueError):
             pass
     text = hit.get("created_at")
@@ -287,8 +307,8 @@ def _created_at(hit: dict[str, Any]) -> datetime:
             pass
         else:
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-            return moment.astimezone(timezone.utc)
+                moment = moment.replace(tzinfo=UTC)
+            return moment.astimezone(UTC)
     raise _MalformedHit(
         f"item {hit.get('objectID')}: no usable created_at_i or created_at ({text!r})")
 
@@ -313,104 +333,3 @@ def _count(value: Any) -> int | None:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-# --- HTML to text ------------------------------------------------------------------------------
-
-
-def html_to_text(html: str) -> str:
-    """Plain text of HN's comment HTML: paragraphs kept, code verbatim, links as their full URL.
-
-    HN writes `<p>` between paragraphs, `<i>` for emphasis, `<pre><code>` for code, and links
-    whose text is the URL itself, cut with "..." when long: such a link becomes its full href.
-    """
-    parser = _HNText()
-    parser.feed(html)
-    parser.close()
-    return parser.text()
-
-
-_SPACES = re.compile(r"\s+")
-
-
-class _HNText(HTMLParser):
-    """Collects blocks of text: paragraphs (whitespace collapsed) and `<pre>` blocks (verbatim)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self._blocks: list[str] = []
-        self._inline: list[str] = []  # the current paragraph; "\n" stands for <br>
-        self._pre: list[str] | None = None
-        self._link: tuple[str, list[str]] | None = None  # (href, text so far)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "p":
-            self._end_paragraph()
-        elif tag == "br":
-            self._emit("\n")
-        elif tag == "pre":
-            self._end_paragraph()
-            self._pre = []
-        elif tag == "a":
-            self._end_link()
-            self._link = (dict(attrs).get("href") or "", [])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "p":
-            self._end_paragraph()
-        elif tag == "pre" and self._pre is not None:
-            self._end_link()
-            code = "".join(self._pre).strip("\n")
-            self._pre = None
-            if code.strip():
-                self._blocks.append(code)
-        elif tag == "a":
-            self._end_link()
-
-    def handle_data(self, data: str) -> None:
-        if self._link is not None:
-            self._link[1].append(data)
-        else:
-            self._emit(data)
-
-    def close(self) -> None:
-        super().close()
-        self._end_link()
-        if self._pre is not None:
-            self.handle_endtag("pre")
-        self._end_paragraph()
-
-    def text(self) -> str:
-        return "\n\n".join(self._blocks)
-
-    def _emit(self, text: str) -> None:
-        if self._pre is not None:
-            self._pre.append(text)
-        else:
-            self._inline.append(text if text == "\n" else _SPACES.sub(" ", text))
-
-    def _end_link(self) -> None:
-        if self._link is None:
-            return
-        href, parts = self._link
-        self._link = None
-        self._emit(_link_text(_SPACES.sub(" ", "".join(parts)).strip(), href))
-
-    def _end_paragraph(self) -> None:
-        if self._pre is not None:
-            return  # inside <pre> the code's own newlines separate its lines
-        self._end_link()
-        lines = [" ".join(line.split()) for line in "".join(self._inline).split("\n")]
-        self._inline = []
-        paragraph = "\n".join(lines).strip("\n")
-        if paragraph:
-            self._blocks.append(paragraph)
-
-
-def _link_text(text: str, href: str) -> str:
-    """What a reader needs of a link: the full URL, plus the text where it says something else."""
-    if not href or text == href:
-        return text
-    if not text or (text.endswith("...") and href.startswith(text[:-3])):
-        return href
-    return f"{text} ({href})"
