@@ -36,7 +36,7 @@ from collect.html_text import html_to_text
 from collect.http import raise_for_status
 from collect.sources.base import FetchContext, Option, Page, display_url, endpoint
 from collect.sources.boolean_search import or_searches
-from collect.syndication import entry_time, read_feed
+from collect.sources.syndication import entry_time, read_feed
 from murmur import __version__
 from store.post import Post
 
