@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from collect.sources import feeds, googlenews, hackernews, reddit
+from collect.sources import feeds, gdelt, googlenews, hackernews, reddit
 
-SOURCES: dict[str, ModuleType] = {module.NAME: module for module in (hackernews, reddit, googlenews, feeds)}
+SOURCES: dict[str, ModuleType] = {module.NAME: module for module in (hackernews, reddit, googlenews, feeds, gdelt)}
