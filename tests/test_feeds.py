@@ -66,7 +66,7 @@ def test_rss_items_become_posts_with_html_turned_to_text() -> None:
     assert first.title == "Why the Sora testers went public"
     assert first.text == (
         "Early-access artists say they were used as “PR puppets”.\n\nTheir letter lists three "
-        "demands:\n\npay for testing\ncredit\nopen access"
+        "demands:\n\npay for testing\n\ncredit\n\nopen access"
     )
     assert first.author == "Mira Example"
     assert first.created_at == datetime(2024, 11, 26, 19, 15, tzinfo=UTC)

@@ -79,8 +79,8 @@ def test_a_cluster_description_gives_related_headlines_not_text() -> None:
     first = parse(fixture("search_en.rss"))[0]
     assert first.text == ""
     assert first.raw["related"] == [
-        "'PR-Puppets' explain why they opened Sora to everyone The Courier Example",
-        "OpenAI pauses Sora early access after leak Tech News Example",
+        "'PR-Puppets' explain why they opened Sora to everyone - The Courier Example",
+        "OpenAI pauses Sora early access after leak - Tech News Example",
     ]
 
 
@@ -286,3 +286,13 @@ def test_base_url_keeps_googles_path() -> None:
         return rss("empty.rss")
 
     assert len(list(fetch(context(handler, base_url="http://127.0.0.1:8080")))) == 1
+
+
+def test_a_description_with_more_than_headlines_keeps_that_text() -> None:
+    body = fixture("search_fr.rss").replace(
+        b"&lt;/font&gt;</description>",
+        b"&lt;/font&gt;&lt;p&gt;Un r\xc3\xa9sum\xc3\xa9 de la fuite.&lt;/p&gt;</description>",
+    )
+    (post,) = parse(body)
+    assert post.text.endswith("Un résumé de la fuite.")
+    assert post.raw["related"] == []

@@ -74,7 +74,7 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
                 continue
             if response is None:
                 continue  # 304: nothing new since the validators we sent
-            page = Page(response.content, display_url(response.url))
+            page = Page(response.content, display_url(str(response.url)))
             try:
                 syndication.read_feed(response.content)
             except ParseError as exc:

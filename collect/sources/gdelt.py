@@ -236,7 +236,7 @@ class _Walk:
     def window(self, start: datetime, end: datetime) -> Iterator[Page]:
         """The page for (start, end], halving first while it comes back full."""
         response = self._get(start, end)
-        page = Page(response.content, display_url(response.url))
+        page = Page(response.content, display_url(str(response.url)))
         try:
             articles = _articles(response.content)
         except ParseError as exc:

@@ -19,6 +19,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 from collect.errors import ParseError
@@ -119,7 +120,7 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
                 known = kept if not settled and kept.get("q") == q else None
                 response = syndication.conditional_get(ctx.client, url, known, params={"q": q, **params})
                 if response is not None:
-                    page = Page(response.content, display_url(response.url))
+                    page = Page(response.content, display_url(str(response.url)))
                     try:
                         syndication.read_feed(response.content)
                     except ParseError as exc:
@@ -210,13 +211,13 @@ def _post(parsed: Any, entry: Any) -> Post:
     named = source.get("title") if isinstance(source, dict) else None
     title, publisher = split_publisher(full_title, named.strip() if isinstance(named, str) and named.strip() else None)
     created, from_feed = syndication.created_at(parsed, entry)
-    description = syndication.entry_html(entry)
-    own = {
-        _squash(line)
-        for line in (title, full_title, publisher or "", f"{title} {publisher}", f"{full_title} {publisher}")
-    }
-    others = [line for line in html_to_text(description).split("\n") if line.strip() and _squash(line) not in own]
-    listed = "<li" in description.lower()
+    description = _Description.read(syndication.entry_html(entry))
+    own = {_squash(title), _squash(full_title)}
+    related = [
+        f"{headline} - {outlet}" if outlet else headline
+        for headline, outlet in description.headlines
+        if _squash(headline) not in own
+    ]
     raw: dict[str, Any] = {
         "guid": native_id,
         "link": entry.get("link"),
@@ -224,14 +225,14 @@ def _post(parsed: Any, entry: Any) -> Post:
         "publisher": publisher,
         "publisher_url": source.get("href") if isinstance(source, dict) else None,
         "published": entry.get("published"),
-        "related": others if listed else [],
+        "related": related,
     }
     if from_feed:
         raw["date_from_feed"] = True
     return Post(
         platform=NAME,
         native_id=native_id,
-        text="" if listed else "\n".join(others),
+        text=html_to_text(description.html) if description.loose else "",
         created_at=created,
         url=syndication.entry_link(entry),
         author=publisher,
@@ -243,3 +244,49 @@ def _post(parsed: Any, entry: Any) -> Post:
 
 def _squash(text: str) -> str:
     return " ".join(text.split()).casefold()
+
+
+class _Description(HTMLParser):
+    """Google's description: headlines (`<a>` text, then the outlet in `<font>`) and any other text.
+
+    Read by structure rather than through `html_to_text`, so the headlines are recognised however
+    links are written out as text.
+    """
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.html = html
+        self.headlines: list[tuple[str, str | None]] = []
+        self.loose = ""
+        self._inside: str | None = None
+        self._parts: list[str] = []
+
+    @classmethod
+    def read(cls, html: str) -> _Description:
+        parser = cls(html)
+        parser.feed(html)
+        parser.close()
+        parser.loose = " ".join(parser.loose.split())
+        return parser
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("a", "font"):
+            self._inside, self._parts = tag, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != self._inside:
+            return
+        text = " ".join("".join(self._parts).split())
+        self._inside = None
+        if tag == "a" and text:
+            self.headlines.append((text, None))
+        elif tag == "font" and text and self.headlines and self.headlines[-1][1] is None:
+            self.headlines[-1] = (self.headlines[-1][0], text)
+        elif text:
+            self.loose += " " + text
+
+    def handle_data(self, data: str) -> None:
+        if self._inside:
+            self._parts.append(data)
+        else:
+            self.loose += data

@@ -91,10 +91,9 @@ _GONE = frozenset({"[deleted]", "[removed]"})
 _ID36 = re.compile(r"[0-9a-z]{1,13}")
 _FULLNAME = re.compile(r"t[13]_[0-9a-z]{1,13}")
 _SUBREDDIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{1,20}")
-# The feeds' footer under each entry's text: "submitted by /u/name to r/sub [link] [comments]".
-_SUBMITTED_BY = re.compile(
-    r"\s*submitted by\s+(/u/\S+|\[deleted\])(\s+to\s+r/\S+)?\s*(\[link\])?\s*(\[comments\])?\s*$"
-)
+# The feeds wrap an entry's own markdown between these comments, followed by a footer ("submitted
+# by /u/name to r/sub [link] [comments]"); a link post has only a thumbnail and the footer.
+_TEXT_START, _TEXT_END, _FOOTER = "<!-- SC_OFF -->", "<!-- SC_ON -->", "submitted by"
 
 # Tokens by (token endpoint, client id): (access token, epoch when it stops being used). A run reuses
 # one token for every search; tests may clear this.
@@ -211,9 +210,9 @@ class _Walk:
                 listing = _listing(response.content)
             except ParseError as exc:
                 self._unreadable(response, exc)
-                yield Page(response.content, display_url(response.url))
+                yield Page(response.content, display_url(str(response.url)))
                 return
-            yield Page(response.content, display_url(response.url))
+            yield Page(response.content, display_url(str(response.url)))
             created = [item.created for item in listing.items if item.kind == "t3" and item.created < _UNKNOWN]
             for item in listing.items:
                 if item.kind == "t3" and stop < item.created < _UNKNOWN:
@@ -248,7 +247,7 @@ class _Walk:
                 _listing(response.content)
             except ParseError as exc:
                 self._unreadable(response, exc)
-            yield Page(response.content, display_url(response.url))
+            yield Page(response.content, display_url(str(response.url)))
 
     def _follow(self, name: str, created: float) -> None:
         if self.oauth and self.options.get("comments", True):
@@ -273,7 +272,7 @@ class _Walk:
     def _unreadable(self, response: httpx.Response, exc: ParseError) -> None:
         logger.warning(
             "reddit: %s: %s; the rest of this walk is skipped and the cursor stays where it was",
-            display_url(response.url),
+            display_url(str(response.url)),
             exc,
         )
         self.intact = False
@@ -311,7 +310,7 @@ class _Walk:
         _respect_rate_limit(response)
         if response.status_code in (400, 401, 403):
             raise SourceHTTPError(
-                f"reddit refused an app-only token ({response.status_code} for {display_url(response.url)}): "
+                f"reddit refused an app-only token ({response.status_code} for {display_url(str(response.url))}): "
                 "check MURMUR_REDDIT_CLIENT_ID and MURMUR_REDDIT_CLIENT_SECRET",
                 response.status_code,
             )
@@ -324,7 +323,7 @@ class _Walk:
         if not isinstance(token, str) or not token:
             reason = answer.get("error") if isinstance(answer, dict) else "not JSON"
             raise SourceHTTPError(
-                f"reddit answered {display_url(response.url)} without an access token "
+                f"reddit answered {display_url(str(response.url))} without an access token "
                 f"({reason}): check MURMUR_REDDIT_CLIENT_ID and MURMUR_REDDIT_CLIENT_SECRET",
                 response.status_code,
             )
@@ -568,13 +567,21 @@ def _feed_listing(body: bytes | str) -> _Listing:
     return _Listing(items, after)
 
 
+def _feed_text_html(html: str) -> str:
+    """The HTML of the entry's own text, without the thumbnail and "submitted by" footer."""
+    start, end = html.find(_TEXT_START), html.find(_TEXT_END)
+    if 0 <= start < end:
+        return html[start + len(_TEXT_START) : end]
+    return "" if _FOOTER in html else html
+
+
 def _feed_post(entry: Mapping[str, Any]) -> Post | None:
     native = entry.get("id")
     if not isinstance(native, str) or not _FULLNAME.fullmatch(native):
         raise _MalformedItem(f"id {native!r} is not a Reddit fullname")
     content = entry.get("content")
     html = content[0].get("value", "") if isinstance(content, list) and content else entry.get("summary", "")
-    text = _SUBMITTED_BY.sub("", html_to_text(html if isinstance(html, str) else "")).strip()
+    text = html_to_text(_feed_text_html(html if isinstance(html, str) else ""))
     if text in _GONE:
         text = ""
     title = entry.get("title")
