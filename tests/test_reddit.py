@@ -476,3 +476,10 @@ def test_without_credentials_the_public_feeds_are_read_and_that_is_said_once(
     ) == 1
     assert native_ids(pages) == ["t3_1h0b2c3", "t3_1h0a9zz"]
     assert pages[-1].state == {"newest": {"r/openai": T0 + 3600}, "threads": {}}
+
+
+def test_nothing_to_search_is_a_warning_not_a_request(caplog: pytest.LogCaptureFixture) -> None:
+    fake = FakeReddit()
+    with caplog.at_level(logging.WARNING):
+        assert list(fetch(context(fake, sitewide=False, subreddits=[], comments=False))) == []
+    assert fake.requests == [] and "nothing to search" in caplog.text

@@ -168,7 +168,10 @@ class _Walk:
     def pages(self) -> Iterator[Page]:
         if not self.oauth:
             _note_public_mode()
-        for scope, path in self._scopes():
+        scopes = self._scopes()
+        if not scopes:
+            logger.warning("reddit: sitewide = false and no usable subreddits; nothing to search")
+        for scope, path in scopes:
             yield from self._search(scope, path)
         if self.oauth and self.options.get("comments", True):
             yield from self._comment_threads()
