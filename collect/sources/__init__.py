@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from collect.sources import bluesky, hackernews, jetstream, mastodon
+from collect.sources import bluesky, feeds, gdelt, googlenews, hackernews, jetstream, mastodon, reddit
 
-SOURCES: dict[str, ModuleType] = {module.NAME: module for module in (hackernews, mastodon, bluesky, jetstream)}
+SOURCES: dict[str, ModuleType] = {
+    module.NAME: module
+    for module in (hackernews, mastodon, bluesky, jetstream, reddit, googlenews, feeds, gdelt)
+}
