@@ -1,38 +1,58 @@
-"""What every source module provides, so the collection runner can treat them alike.
+"""What every source module provides, so the collection runner can treat them alike (see SEAM.md).
 
-A source module (``collect/sources/<name>.py``) exposes:
+A source module (``collect/sources/<name>.py``) exposes ``NAME``, ``OPTIONS``, ``ENV``,
+``REQUIRED_ENV``, ``CURSOR_OPTIONS``, ``translate(query)``, ``fetch(ctx) -> Iterator[Page]`` and a
+pure ``parse(body) -> list[Post]``.
 
-- ``NAME``: the platform name stored on its posts (``"hackernews"``).
-- ``OPTIONS``: ``dict[str, Option]``, the keys a monitor may set under ``[sources.<name>]``.
-- ``translate(query) -> list[str]``: the source's own search strings for a parsed monitor query
-  (several where the source has no OR). Results are always re-checked locally with
-  ``query.matches``, so a translation may be broader than the query, never narrower.
-- ``fetch(client, search, since, until, options) -> Iterator[Page]``: walks the source's pages for
-  one search string through the shared httpx client. It never touches the store.
-- ``parse(body) -> list[Post]``: pure; one response body (bytes or str) in, posts out; raises
-  ``ParseError`` when the body is not the documented format.
+This copy of the seam's definitions lets branch issue8c run on its own; the integrator keeps issue8's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+import httpx
 
 from monitor.options import Option
 
-__all__ = ["Option", "Page"]
+__all__ = ["FetchContext", "Option", "Page", "endpoint"]
 
 
 @dataclass(frozen=True)
 class Page:
-    """One response body as fetched.
-
-    ``checkpoint`` is the cursor that is safe to save once this page, and every page before it, has
-    been stored: everything the search can return up to that instant has then been seen. It is
-    ``None`` when this page does not complete anything (or when an earlier part of the walk failed,
-    so the cursor must not move past it).
-    """
+    """One response body as fetched. `state` is the source's opaque cursor (JSON-serialisable dict)
+    that is safe to save once this page, and every page before it, has been stored; None when this
+    page completes nothing (or an earlier part of the walk failed, so the cursor must not move)."""
 
     body: bytes
-    url: str
+    url: str  # logged WITHOUT its query string (secrets may be in it): use display_url()
+    # Branch-local only (issue8's seam has no `checkpoint`): this branch's unchanged runner and
+    # hackernews pass it positionally, so it sits before `state`, which new sources pass by keyword.
     checkpoint: datetime | None = None
+    state: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class FetchContext:
+    client: httpx.Client  # the shared client (collect/http.py): retries, Retry-After, rate-limit headers
+    search: str  # one of translate(query)'s strings
+    options: Mapping[str, Any]  # this source's OPTIONS, checked, defaults filled; includes "base_url"
+    since: datetime  # UTC: the monitor's start (for a first run / backfill)
+    until: datetime  # UTC: now, or the monitor's end
+    state: dict[str, Any] | None  # the opaque cursor this source returned last time for this key, or None
+    env: Mapping[str, str]  # the source's ENV variables that are set (credentials), never logged
+
+
+def endpoint(url: str, base_url: str | None) -> str:
+    """`url` with its scheme and host (and port) replaced by base_url's, keeping the platform's own path
+    under base_url's path: endpoint("https://hn.algolia.com/api/v1/search_by_date", "http://127.0.0.1:8080")
+    == "http://127.0.0.1:8080/api/v1/search_by_date"."""
+    if not base_url:
+        return url
+    original = httpx.URL(url)
+    base = httpx.URL(base_url)
+    path = base.path.rstrip("/") + original.path
+    return str(original.copy_with(scheme=base.scheme, host=base.host, port=base.port, path=path))
