@@ -35,6 +35,9 @@ def plan_sources(monitor: Monitor) -> list[SourcePlan]:
             known = ", ".join(sorted(SOURCES))
             raise ConfigError(where, f"sources.{settings.name}", f"unknown source (known sources: {known})")
         options = check_table(where, f"sources.{settings.name}", settings.options, module.OPTIONS)
+        check_options = getattr(module, "check_options", None)  # a source's own checks, e.g. files' paths
+        if check_options is not None:
+            options = check_options(monitor.path, options)
         if not settings.enabled:
             continue
         try:

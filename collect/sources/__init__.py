@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from collect.sources import hackernews, lemmy, youtube
+from collect.sources import files, hackernews, lemmy, youtube
 
-SOURCES: dict[str, ModuleType] = {module.NAME: module for module in (hackernews, lemmy, youtube)}
+SOURCES: dict[str, ModuleType] = {module.NAME: module for module in (hackernews, lemmy, youtube, files)}
