@@ -334,3 +334,15 @@ def test_the_planner_checks_a_monitor_files_table(write_monitor: Any) -> None:
     broken = write_monitor(path.read_text().replace('text = "body"', 'text = "body"\nshares = "s"'), "b.toml")
     with pytest.raises(ConfigError, match=r"sources\.files\.columns\.shares"):
         plan_sources(load_monitor(broken))
+
+
+def test_json_items_split_across_reads_and_multibyte_characters(monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path) -> None:
+    monkeypatch.setattr(files, "_CHUNK", 7)  # every item, and the emoji and Arabic, cut across reads
+    shutil.copytree(FIXTURES / "archive", tmp_path / "archive")
+    settings = options([str(tmp_path / "archive" / "tweets.js")], "x-archive", platform="x", rows_per_page=1)
+    first, second = list(pages(settings))[:2]
+    resumed = list(pages(settings, second.state))  # resuming from a byte offset after multibyte text
+    got = posts_of([first, second, *resumed])
+    assert [p.native_id for p in got] == ["1861459238720012345", "1861460000000000002", "1861470000000000004"]
+    assert got[-1].text == "🎥 سورا"
