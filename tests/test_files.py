@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from collect.errors import ParseError
+from collect.errors import ParseError, SourceUnavailable
 from collect.sources import SOURCES, files
 from collect.sources.base import FetchContext, Page
 from collect.sources.files import check_options, fetch, parse
@@ -336,8 +336,9 @@ def test_the_planner_checks_a_monitor_files_table(write_monitor: Any) -> None:
         plan_sources(load_monitor(broken))
 
 
-def test_json_items_split_across_reads_and_multibyte_characters(monkeypatch: pytest.MonkeyPatch,
-                                                                tmp_path: Path) -> None:
+def test_json_items_split_across_reads_and_multibyte_characters(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(files, "_CHUNK", 7)  # every item, and the emoji and Arabic, cut across reads
     shutil.copytree(FIXTURES / "archive", tmp_path / "archive")
     settings = options([str(tmp_path / "archive" / "tweets.js")], "x-archive", platform="x", rows_per_page=1)
@@ -346,3 +347,24 @@ def test_json_items_split_across_reads_and_multibyte_characters(monkeypatch: pyt
     got = posts_of([first, second, *resumed])
     assert [p.native_id for p in got] == ["1861459238720012345", "1861460000000000002", "1861470000000000004"]
     assert got[-1].text == "🎥 سورا"
+
+
+def test_an_unreadable_file_costs_only_itself(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "posts.jsonl", tmp_path / "a.jsonl")
+    (tmp_path / "b.jsonl").mkdir()  # matched by name, but not a file: ignored
+    locked = tmp_path / "c.jsonl"
+    shutil.copy(FIXTURES / "posts.jsonl", locked)
+    real_open = open
+
+    def failing_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file) == str(locked):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    settings = options([str(tmp_path / "*.jsonl")], "jsonl", columns=JSONL_COLUMNS)
+    got: list[Page] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("builtins.open", failing_open)
+        with pytest.raises(SourceUnavailable, match=r"c\.jsonl cannot be read \(Permission denied\)"):
+            got.extend(pages(settings))
+    assert len(got) == 1 and [p.native_id for p in parse(got[0].body)] == ["a-1", "a-2", "a-6"]

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from collect.errors import ParseError
+from collect.errors import ParseError, SourceUnavailable
 from collect.sources.base import FetchContext, Option, Page
 from monitor.errors import ConfigError
 from store.post import Post
@@ -116,7 +116,11 @@ def translate(query: Query) -> list[str]:
 
 
 def fetch(ctx: FetchContext) -> Iterator[Page]:
-    """Pages of records from every matched file that is new, changed, or not yet read to its end."""
+    """Pages of records from every matched file that is new, changed, or not yet read to its end.
+
+    A file that cannot be read costs only itself: the others are imported, then the failures are
+    raised together (SourceUnavailable) so the run records them.
+    """
     options = ctx.options
     files = _matched(options["paths"])
     if not files:
@@ -125,11 +129,15 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
     saved = ctx.state.get("files") if isinstance(ctx.state, dict) else None
     if isinstance(saved, dict):
         entries = {str(k): dict(v) for k, v in saved.items() if isinstance(v, dict)}
+    failures: list[str] = []
     for path in files:
         try:
             yield from _File(path, options, entries).pages()
         except OSError as exc:
             logger.error("files: %s cannot be read (%s); skipped", path, exc.strerror or exc)
+            failures.append(f"{path} cannot be read ({exc.strerror or exc})")
+    if failures:
+        raise SourceUnavailable("; ".join(failures))
 
 
 def _matched(patterns: list[str]) -> list[str]:

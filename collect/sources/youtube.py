@@ -365,7 +365,8 @@ def google_error(body: bytes | str) -> tuple[int | None, str, set[str]]:
     try:
         data = json.loads(body)
     except ValueError:
-        return None, " ".join(str(body[:200]).split()), set()
+        text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+        return None, " ".join(text[:200].split()), set()
     error = data.get("error") if isinstance(data, dict) else None
     if not isinstance(error, dict):
         return None, "", set()
