@@ -362,3 +362,33 @@ def test_base_url_keeps_the_api_paths() -> None:
     pages = run(handler, base_url="http://127.0.0.1:8080", comments=False)
     assert seen == ["http://127.0.0.1:8080/youtube/v3/search"]
     assert pages[0].url.startswith("http://127.0.0.1:8080/youtube/v3/search?") and KEY not in pages[0].url
+
+
+def test_a_private_videos_forbidden_comments_cost_only_that_video() -> None:
+    forbidden = {
+        "error": {
+            "code": 403,
+            "message": "The comment thread could not be retrieved due to insufficient "
+            "permissions. The request might not be properly authorized.",
+            "errors": [
+                {"message": "insufficient permissions", "domain": "youtube.commentThread", "reason": "forbidden"}
+            ],
+        }
+    }
+    state = {
+        "searched_until": "2024-11-28T12:00:00+00:00",
+        "videos": {
+            V1: {"published": "2024-11-27T18:04:11+00:00", "comments": None},
+            V3: {"published": "2024-11-26T22:00:00+00:00", "comments": None},
+        },
+    }
+    api = GoogleAPI(
+        {
+            ("search", ""): fixture("search_empty.json"),
+            ("commentThreads", V1): httpx.Response(403, json=forbidden),
+            ("commentThreads", V3): fixture("threads_empty.json"),
+        }
+    )
+    pages = run(api, state=state)
+    assert pages[-1].state["videos"][V1]["comments"] == "disabled"
+    assert len(api.asked) == 3

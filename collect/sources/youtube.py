@@ -74,6 +74,9 @@ _IDENTIFYING_KEYS = frozenset(
     {"authorDisplayName", "authorProfileImageUrl", "authorChannelUrl", "authorChannelId", "channelId", "channelTitle"}
 )
 
+# commentThreads errors that concern one video: its comments are off (or private: "forbidden"), or it is gone.
+_VIDEO_REASONS = frozenset({"commentsDisabled", "forbidden", "videoNotFound"})
+
 # Error reasons meaning the key itself is wrong or not allowed to call the API.
 _KEY_REASONS = frozenset(
     {
@@ -306,8 +309,8 @@ class _Walk:
             yield Page(body, url)
 
     def _gone(self, video_id: str, gone: _ItemGone) -> None:
-        if gone.reason == "commentsDisabled":
-            logger.info("youtube: video %s has comments disabled", video_id)
+        if gone.reason != "videoNotFound":
+            logger.info("youtube: the comments of video %s cannot be read (%s)", video_id, gone.reason)
             self.state.videos[video_id]["comments"] = "disabled"
         else:
             logger.info("youtube: video %s is gone (%s); no longer tracked", video_id, gone.reason)
@@ -345,9 +348,9 @@ def _fail(response: httpx.Response, shown: str) -> None:
     where = f"{response.url.host}{response.url.path}"
     if "quotaExceeded" in reasons or "dailyLimitExceeded" in reasons:
         raise _QuotaExceeded(response.content, shown)
-    if response.url.path.endswith("/commentThreads") and reasons & {"commentsDisabled", "videoNotFound"}:
-        reason = "commentsDisabled" if "commentsDisabled" in reasons else "videoNotFound"
-        raise _ItemGone(reason, response.content, shown)
+    lost = reasons & _VIDEO_REASONS
+    if response.url.path.endswith("/commentThreads") and lost:
+        raise _ItemGone(sorted(lost)[0], response.content, shown)
     if reasons & _KEY_REASONS:
         raise SourceHTTPError(
             f"YouTube rejected the key in {KEY_ENV} ({', '.join(sorted(reasons & _KEY_REASONS))}): {message}",
