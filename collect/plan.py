@@ -51,6 +51,9 @@ def plan_sources(monitor: Monitor, environ: Mapping[str, str] | None = None) -> 
         prefix = f"sources.{settings.name}"
         options = check_table(where, prefix, settings.options, {**module.OPTIONS, **COMMON_OPTIONS})
         options["base_url"] = _base_url(where, f"{prefix}.base_url", options["base_url"])
+        check_options = getattr(module, "check_options", None)  # a source's own checks, e.g. files' paths
+        if check_options is not None:
+            options = check_options(monitor.path, options)
         if not settings.enabled:
             continue
         try:

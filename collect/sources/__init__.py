@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from collect.sources import bluesky, feeds, gdelt, googlenews, hackernews, jetstream, mastodon, reddit
+from collect.sources import (
+    bluesky,
+    feeds,
+    files,
+    gdelt,
+    googlenews,
+    hackernews,
+    jetstream,
+    lemmy,
+    mastodon,
+    reddit,
+    youtube,
+)
 
 SOURCES: dict[str, ModuleType] = {
     module.NAME: module
-    for module in (hackernews, mastodon, bluesky, jetstream, reddit, googlenews, feeds, gdelt)
+    for module in (hackernews, mastodon, bluesky, jetstream, reddit, googlenews, feeds, gdelt, lemmy, youtube, files)
 }
