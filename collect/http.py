@@ -142,6 +142,10 @@ class RetryTransport(httpx.BaseTransport):
                     f"{self._max_wait:g} s limit",
                     status,
                 )
+            if asked is not None:
+                # This pause is the server's own word on when to come back: a used-up quota noted
+                # from the same answer needs no second wait.
+                self._quota_reset.pop(host, None)
             delay = asked if asked is not None else self._backoff_delay(attempt)
             self._pause(delay, f"{request.method} {where} answered {status}", attempt)
 

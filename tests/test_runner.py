@@ -125,8 +125,8 @@ def test_the_demo_corpus_loads_through_the_real_parser(engine):
     monitor = load_monitor(SORA_MONITOR)
     result = load_demo(engine, monitor)
     assert result.status == "ok", result.errors[:3]
-    assert set(result.tallies) >= {"hackernews", "mastodon", "bluesky", "jetstream"}
-    assert all(tally.matched >= 50 for tally in result.tallies.values())
+    assert set(result.tallies) >= {"hackernews", "mastodon", "bluesky", "jetstream", "googlenews", "gdelt"}
+    assert all(tally.matched >= 20 for tally in result.tallies.values())
     assert sum(tally.matched for tally in result.tallies.values()) >= 1500
     tally = result.tallies["hackernews"]
     assert tally.fetched > tally.matched  # Sora Bay and no-leak posts are filtered out
