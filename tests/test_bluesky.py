@@ -23,7 +23,7 @@ from monitor.query import parse_query
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
 SINCE = datetime(2024, 11, 12, tzinfo=UTC)
 UNTIL = datetime(2024, 11, 30, 6, 30, tzinfo=UTC)
-ENV = {"BLUESKY_HANDLE": "murmur-research.bsky.social", "BLUESKY_APP_PASSWORD": "abcd-efgh-ijkl-mnop"}
+ENV = {"MURMUR_BLUESKY_HANDLE": "murmur-research.bsky.social", "MURMUR_BLUESKY_APP_PASSWORD": "abcd-efgh-ijkl-mnop"}
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 CREATE = "/xrpc/com.atproto.server.createSession"
 REFRESH = "/xrpc/com.atproto.server.refreshSession"
@@ -141,7 +141,7 @@ def test_a_walk_logs_in_once_pages_by_cursor_and_saves_until_at_the_end() -> Non
     pages = run(api, lang="es")
     assert [p.state for p in pages] == [None, {"until": UNTIL.isoformat()}]
     [login] = api.asked(CREATE)
-    assert json.loads(login.content) == {"identifier": ENV["BLUESKY_HANDLE"], "password": ENV["BLUESKY_APP_PASSWORD"]}
+    assert json.loads(login.content) == {"identifier": ENV["MURMUR_BLUESKY_HANDLE"], "password": ENV["MURMUR_BLUESKY_APP_PASSWORD"]}
     first, second = api.asked(SEARCH)
     assert dict(first.url.params) == {
         "q": '"Sora" leak',
@@ -153,7 +153,7 @@ def test_a_walk_logs_in_once_pages_by_cursor_and_saves_until_at_the_end() -> Non
     }
     assert second.url.params["cursor"] == "25"
     assert first.headers["Authorization"] == "Bearer ACCESS-1"
-    assert all(ENV["BLUESKY_APP_PASSWORD"] not in str(p.url) for p in pages)
+    assert all(ENV["MURMUR_BLUESKY_APP_PASSWORD"] not in str(p.url) for p in pages)
 
 
 def test_a_backfill_is_cut_into_windows_oldest_first_each_saving_its_end() -> None:
@@ -220,8 +220,8 @@ def test_a_refused_login_names_the_variables_but_never_the_password() -> None:
     with pytest.raises(SourceHTTPError) as raised:
         run(api)
     message = str(raised.value)
-    assert "BLUESKY_HANDLE" in message and "AuthenticationRequired: Invalid identifier or password" in message
-    assert ENV["BLUESKY_APP_PASSWORD"] not in message
+    assert "MURMUR_BLUESKY_HANDLE" in message and "AuthenticationRequired: Invalid identifier or password" in message
+    assert ENV["MURMUR_BLUESKY_APP_PASSWORD"] not in message
 
 
 def test_a_429_waits_for_the_ratelimit_reset_then_goes_on() -> None:
@@ -289,6 +289,6 @@ def test_base_url_keeps_the_xrpc_paths() -> None:
 
 
 def test_module_declares_the_seam() -> None:
-    assert bluesky.REQUIRED_ENV == ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
+    assert bluesky.REQUIRED_ENV == ("MURMUR_BLUESKY_HANDLE", "MURMUR_BLUESKY_APP_PASSWORD")
     assert set(bluesky.CURSOR_OPTIONS) <= set(bluesky.OPTIONS)
     assert "abcd" not in repr(bluesky.Session("abcd", "efgh"))

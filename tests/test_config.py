@@ -34,7 +34,7 @@ def test_the_default_monitor_loads_with_its_sources_and_demo():
     assert plans[0].options["hits_per_page"] == 200
     assert len(plans[0].searches) == 8
     assert plans[1].options["tags"][0] == "Sora" and plans[1].searches == ("#Sora #leak #تسريب #PRPuppets #سورا",)
-    assert plans[2].missing_env == ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
+    assert plans[2].missing_env == ("MURMUR_BLUESKY_HANDLE", "MURMUR_BLUESKY_APP_PASSWORD")
 
 
 def test_defaults_fill_what_a_minimal_monitor_leaves_out(write_monitor):

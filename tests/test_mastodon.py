@@ -255,7 +255,7 @@ def test_a_token_from_the_environment_is_sent_to_its_own_instance_only() -> None
     run(
         api,
         instances=["mastodon.social", "https://Piaille.example/"],
-        env={"MASTODON_TOKENS": "piaille.example=s3cret"},
+        env={"MURMUR_MASTODON_TOKENS": "piaille.example=s3cret"},
     )
     assert {(r.url.host, r.headers.get("Authorization")) for r in api.requests} == {
         ("mastodon.social", None),
@@ -280,7 +280,7 @@ def test_401_and_a_disabled_feed_are_reported_per_instance_while_others_are_read
     assert (
         "locked.example: hashtag timelines need a login here (401: This API requires an authenticated user)" in message
     )
-    assert "MASTODON_TOKENS" in message
+    assert "MURMUR_MASTODON_TOKENS" in message
     assert "quiet.example: hashtag feeds are disabled on this instance" in message
     assert "mastodon.social" not in message
     assert pages[-1].state == {"mastodon.social #sora": {"newest_id": "113546000000000010"}}
@@ -288,8 +288,8 @@ def test_401_and_a_disabled_feed_are_reported_per_instance_while_others_are_read
 
 def test_a_refused_token_is_named_as_such() -> None:
     api = Instances({("mastodon.social", TAG, FIRST): httpx.Response(401, content=fixture("error_token_invalid.json"))})
-    with pytest.raises(SourceHTTPError, match="the token in MASTODON_TOKENS was refused"):
-        run(api, env={"MASTODON_TOKENS": "mastodon.social=expired"})
+    with pytest.raises(SourceHTTPError, match="the token in MURMUR_MASTODON_TOKENS was refused"):
+        run(api, env={"MURMUR_MASTODON_TOKENS": "mastodon.social=expired"})
 
 
 def test_an_empty_public_feed_is_just_empty() -> None:

@@ -47,10 +47,10 @@ OPTIONS = {
     "window_days": Option(float, 7.0, "length of the time windows a backfill is cut into", minimum=0.01, maximum=366),
 }
 ENV = {
-    "BLUESKY_HANDLE": "the account's handle (e.g. murmur-research.bsky.social) or DID",
-    "BLUESKY_APP_PASSWORD": "an app password made for Murmur (Settings → Privacy and security → App passwords)",
+    "MURMUR_BLUESKY_HANDLE": "the account's handle (e.g. murmur-research.bsky.social) or DID",
+    "MURMUR_BLUESKY_APP_PASSWORD": "an app password made for Murmur (Settings → Privacy and security → App passwords)",
 }
-REQUIRED_ENV = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
+REQUIRED_ENV = ("MURMUR_BLUESKY_HANDLE", "MURMUR_BLUESKY_APP_PASSWORD")
 CURSOR_OPTIONS = ("lang",)
 
 # Re-read this much before a saved instant: posts reach the search index a little after they are made.
@@ -129,7 +129,7 @@ class _Sessions:
         )
         if response.status_code in (400, 401):
             raise SourceHTTPError(
-                f"Bluesky refused the login of BLUESKY_HANDLE with BLUESKY_APP_PASSWORD ({_xrpc_error(response)})",
+                f"Bluesky refused the login of MURMUR_BLUESKY_HANDLE with MURMUR_BLUESKY_APP_PASSWORD ({_xrpc_error(response)})",
                 response.status_code,
             )
         raise_for_status(response)
@@ -170,7 +170,7 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
     state, so the next run reads from the last complete window again.
     """
     service = endpoint(SERVICE, ctx.options.get("base_url")).rstrip("/")
-    sessions = _Sessions(ctx.client, service, ctx.env["BLUESKY_HANDLE"], ctx.env["BLUESKY_APP_PASSWORD"])
+    sessions = _Sessions(ctx.client, service, ctx.env["MURMUR_BLUESKY_HANDLE"], ctx.env["MURMUR_BLUESKY_APP_PASSWORD"])
     since = _resume_from(ctx.state, ctx.since)
     width = timedelta(days=float(ctx.options.get("window_days", OPTIONS["window_days"].default)))
     start = since

@@ -53,7 +53,7 @@ OPTIONS = {
 }
 
 ENV = {
-    "MASTODON_TOKENS": "optional access tokens per instance, e.g. 'mastodon.social=TOKEN,fosstodon.org=TOKEN' "
+    "MURMUR_MASTODON_TOKENS": "optional access tokens per instance, e.g. 'mastodon.social=TOKEN,fosstodon.org=TOKEN' "
     "(needed where an instance's hashtag feeds require a login, Mastodon 4.5+)",
 }
 REQUIRED_ENV: tuple[str, ...] = ()
@@ -103,7 +103,7 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
     if not tags:
         return
     groups = [tags[i : i + 1 + MAX_ANY_TAGS] for i in range(0, len(tags), 1 + MAX_ANY_TAGS)]
-    tokens = _tokens(ctx.env.get("MASTODON_TOKENS", ""))
+    tokens = _tokens(ctx.env.get("MURMUR_MASTODON_TOKENS", ""))
     state: dict[str, Any] = dict(ctx.state or {})
     problems: list[str] = []
     unreachable = 0
@@ -184,10 +184,10 @@ class _Walk:
         if response.status_code == 401:
             detail = _error_text(response.content)
             if self.headers:
-                raise _InstanceProblem(f"{self.instance}: the token in MASTODON_TOKENS was refused (401: {detail})")
+                raise _InstanceProblem(f"{self.instance}: the token in MURMUR_MASTODON_TOKENS was refused (401: {detail})")
             raise _InstanceProblem(
                 f"{self.instance}: hashtag timelines need a login here (401: {detail}); "
-                "add a token for it to MASTODON_TOKENS"
+                "add a token for it to MURMUR_MASTODON_TOKENS"
             )
         if response.is_error:
             raise SourceHTTPError(
@@ -215,7 +215,7 @@ class _Walk:
                 logger.warning("mastodon: %s: hashtag feeds of %s posts are disabled here", self.instance, origin)
             elif access.get(origin) == "authenticated" and not self.headers:
                 logger.warning(
-                    "mastodon: %s: hashtag feeds of %s posts need a login here; add a token for it to MASTODON_TOKENS",
+                    "mastodon: %s: hashtag feeds of %s posts need a login here; add a token for it to MURMUR_MASTODON_TOKENS",
                     self.instance,
                     origin,
                 )
@@ -239,7 +239,7 @@ def _host(instance: str) -> str:
 
 
 def _tokens(text: str) -> dict[str, str]:
-    """MASTODON_TOKENS ('host=token,host=token') as a mapping; malformed entries are ignored, unlogged."""
+    """MURMUR_MASTODON_TOKENS ('host=token,host=token') as a mapping; malformed entries are ignored, unlogged."""
     tokens = {}
     for entry in text.split(","):
         host, _, token = entry.partition("=")
