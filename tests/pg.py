@@ -51,12 +51,40 @@ class Cluster:
         self.root.chmod(0o700)
 
     def start(self) -> None:
-        self._run([str(self.binaries / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                   "-E", "UTF8", "--locale=C", "--no-sync"])
-        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run([str(self.binaries / "pg_ctl"), "-D", str(self.data), "-o", options, "-l",
-                   str(self.root / "server.log"), "-w", "-t", "60", "start"])
+        self._run(
+            [
+                str(self.binaries / "initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            [
+                str(self.binaries / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-l",
+                str(self.root / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
 
     def stop(self) -> None:
         try:
@@ -73,8 +101,9 @@ class Cluster:
 
         for attempt in range(20):
             try:
-                with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                                     autocommit=True) as conn:
+                with psycopg.connect(
+                    f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+                ) as conn:
                     conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
                 break
             except psycopg.errors.ObjectInUse:  # template busy with a concurrent CREATE DATABASE
