@@ -91,13 +91,15 @@ def load_monitor(path: str | Path) -> Monitor:
         raise ConfigError(where, None, f"not valid TOML: {error}") from None
     except UnicodeDecodeError:
         raise ConfigError(where, None, "not valid TOML: the file is not UTF-8") from None
+    except RecursionError:
+        raise ConfigError(where, None, "not valid TOML: nested too deeply") from None
 
     top = _check_top(where, data)
     privacy = check_table(where, "privacy", top["privacy"], _PRIVACY)
     analysis = check_table(where, "analysis", top["analysis"], _ANALYSIS)
     demo = check_table(where, "demo", top["demo"], _DEMO)
     start = _instant(where, "start", top["start"])
-    end = _instant(where, "end", top["end"]) if top["end"] is not None else None
+    end = _instant(where, "end", top["end"], last_day=True) if top["end"] is not None else None
     if end is not None and end <= start:
         raise ConfigError(where, "end", f"expected a moment after start ({start:%Y-%m-%d}), got {end:%Y-%m-%d}")
     return Monitor(
@@ -144,10 +146,14 @@ def _query(where: str, text: str) -> Query:
         raise ConfigError(where, "query", f"{error} in {text!r}") from None
 
 
-def _instant(where: str, key: str, value: Any) -> datetime:
+def _instant(where: str, key: str, value: Any, *, last_day: bool = False) -> datetime:
+    """A TOML date or date-time as an aware UTC instant. A bare date means its first moment, or with
+    `last_day` its last one: `end = 2024-11-26` collects 26 November too."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     if isinstance(value, date):
+        if last_day:
+            return datetime.combine(value, time.max, tzinfo=timezone.utc)
         return datetime.combine(value, time(0), tzinfo=timezone.utc)
     raise ConfigError(where, key, f"expected a TOML date like 2024-11-12 (no quotes), got {describe(value)}")
 

@@ -63,10 +63,10 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects
         cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL itself may wait for a peer
         if database and database != ":memory:":
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     return engine

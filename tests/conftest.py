@@ -29,6 +29,15 @@ BACKENDS = ("sqlite", "postgresql")
 _database_numbers = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def author_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own pseudonymisation key file; nothing is written to the user's config folder."""
+    path = tmp_path / "keys" / "author.key"
+    monkeypatch.setenv("MURMUR_AUTHOR_KEY_FILE", str(path))
+    monkeypatch.delenv("MURMUR_AUTHOR_KEY", raising=False)
+    return path
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[Cluster]:
     """The session's own PostgreSQL cluster on a free loopback port."""

@@ -98,16 +98,18 @@ def test_handles_are_kept_only_when_the_monitor_opts_in(engine):
         assert conn.execute(select(posts.c.author_handle)).scalar() == "pixelweaver"
 
 
-def test_two_stores_give_unrelated_pseudonyms(tmp_path):
+def test_pseudonyms_depend_on_the_key_kept_outside_the_database(tmp_path, monkeypatch):
     hashes = []
-    for name in ("x.db", "y.db"):
+    for name, key in (("x.db", "k1" * 20), ("y.db", "k2" * 20), ("z.db", "k1" * 20)):
+        monkeypatch.setenv("MURMUR_AUTHOR_KEY", key)
         engine = open_store(f"sqlite:///{tmp_path / name}")
         with engine.begin() as conn:
             run = start_run(conn, "m", "live")
             save_posts(conn, [make_post("1")], run_id=run, source="hackernews")
             hashes.append(conn.execute(select(posts.c.author_hash)).scalar())
+            assert "k1k1" not in json.dumps([list(r) for r in conn.execute(text("SELECT * FROM settings"))])
         engine.dispose()
-    assert hashes[0] != hashes[1]
+    assert hashes[0] != hashes[1] and hashes[0] == hashes[2]
 
 
 def test_cursors_only_move_forward(engine):
@@ -146,15 +148,16 @@ def test_an_older_store_is_upgraded_step_by_step(tmp_path, monkeypatch):
     applied = []
 
     def add_note_column(conn):  # noqa: ANN001
-        applied.append(2)
+        applied.append(CURRENT_VERSION + 1)
         conn.execute(text("ALTER TABLE runs ADD COLUMN note TEXT"))
 
-    monkeypatch.setitem(migrations.STEPS, 2, add_note_column)
-    monkeypatch.setattr(migrations, "CURRENT_VERSION", 2)
+    step = CURRENT_VERSION + 1
+    monkeypatch.setitem(migrations.STEPS, step, add_note_column)
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", step)
     engine = open_store(url)
     with engine.connect() as conn:
-        assert stored_version(conn) == 2
+        assert stored_version(conn) == step
         conn.execute(text("SELECT note FROM runs"))  # the step's column exists
     engine.dispose()
     open_store(url).dispose()
-    assert applied == [2]  # a store already at the current version is left alone
+    assert applied == [step]  # a store already at the current version is left alone
