@@ -126,6 +126,7 @@ def save_posts(
     now = utc_now()
     rows = _without_tombstoned(conn, [_row(post, key, keep_handles, demo, now) for post in live])
     refused = len(live) - len(rows)
+    rows.sort(key=lambda r: (r["platform"], r["native_id"]))  # one lock order for all writers: no deadlock
     keys = [(r["platform"], r["native_id"]) for r in rows]
     existing = _ids_for(conn, keys)
     touched: dict[tuple[str, str], int] = {}

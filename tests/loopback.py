@@ -22,8 +22,9 @@ from tests.fake_hn import FakeAlgolia
 class Served:
     """What the server saw: the most requests for one search string it answered at the same time."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float) -> None:
         self.url = ""
+        self.delay = delay  # seconds before each answer; a test may change it while serving
         self.lock = threading.Lock()
         self.active: dict[str, int] = {}
         self.most_at_once: dict[str, int] = {}
@@ -41,7 +42,7 @@ class Served:
 @contextmanager
 def serve(api: FakeAlgolia, delay: float = 0.0) -> Iterator[Served]:
     """Serve `api` on a free loopback port; yields what it saw, with its base URL in `.url`."""
-    served = Served()
+    served = Served(delay)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -49,7 +50,7 @@ def serve(api: FakeAlgolia, delay: float = 0.0) -> Iterator[Served]:
             search = request.url.params.get("query", "")
             served.enter(search)
             try:
-                time.sleep(delay)
+                time.sleep(served.delay)
                 with served.lock:
                     response = api.handle(request)
             except AssertionError as error:
