@@ -7,6 +7,7 @@ everything else is checked here so `collect` and `analyze` reject the same mista
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -15,7 +16,9 @@ from typing import Any
 
 from monitor.errors import ConfigError, QuerySyntaxError
 from monitor.options import Option, check_table, describe
-from monitor.query import Query, parse_query
+from monitor.query import Query, lowercase_operators, parse_query
+
+log = logging.getLogger(__name__)
 
 _TOP_LEVEL = {
     "name": Option(str, None, "short identifier, used in the store and on the command line"),
@@ -141,9 +144,16 @@ def _check_top(where: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def _query(where: str, text: str) -> Query:
     try:
-        return parse_query(text)
+        query = parse_query(text)
     except QuerySyntaxError as error:
-        raise ConfigError(where, "query", f"{error} in {text!r}") from None
+        shown = text if len(text) <= 200 else text[:200] + "…"
+        raise ConfigError(where, "query", f"{error} in {shown!r}") from None
+    words = lowercase_operators(text)
+    if words:
+        log.warning("%s: query: %s searched for as %s; operators are uppercase (AND, OR, NOT)",
+                    where, ", ".join(repr(w) for w in dict.fromkeys(words)),
+                    "a word" if len(set(words)) == 1 else "words")
+    return query
 
 
 def _instant(where: str, key: str, value: Any, *, last_day: bool = False) -> datetime:
