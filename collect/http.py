@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -190,7 +190,7 @@ def parse_retry_after(value: str, now: float) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - now)
 
 

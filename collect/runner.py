@@ -47,6 +47,7 @@ from store.collection import (
     set_cursor,
     start_run,
 )
+from store.lifecycle import apply_retention
 from store.locks import try_lock
 from store.timeutil import utc_now
 
@@ -135,6 +136,7 @@ def collect_monitor(
                 log.error("%s: %s; this source stops here, what it stored is kept", plan.name, error)
             finally:
                 tally.duration_s += round(time.monotonic() - began, 3)
+        _retain(engine, monitor)
     except BaseException as error:
         result.interrupted = result.interrupted or isinstance(error, KeyboardInterrupt)
         if not result.interrupted:
@@ -213,6 +215,15 @@ def _collect_search(
             log.error("%s: %r stopped: %s", plan.name, search, reason)
     finally:
         lock.release()
+
+
+def _retain(engine: Engine, monitor: Monitor) -> None:
+    """Apply the monitor's retention_days: older posts go, with their analysis."""
+    if monitor.retention_days:
+        with engine.begin() as conn:
+            expired = apply_retention(conn, monitor.name, monitor.retention_days)
+        if expired:
+            log.info("retention: deleted %d posts older than %d days", expired, monitor.retention_days)
 
 
 def _start(engine: Engine, monitor: Monitor, mode: str) -> RunResult:

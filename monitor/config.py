@@ -34,6 +34,8 @@ _TOP_LEVEL = {
 }
 _PRIVACY = {
     "keep_handles": Option(bool, False, "store authors' handles as well as their pseudonymous ids"),
+    "retention_days": Option(int, 0, "delete posts created more than this many days ago at each run; 0 keeps them",
+                             minimum=0, maximum=36_500),
 }
 _ANALYSIS = {
     "embeddings": Option(str, "minilm", "'minilm' (offline) or 'sentence-transformers:<name or path>'"),
@@ -75,6 +77,7 @@ class Monitor:
     end: datetime | None
     sources: tuple[SourceSettings, ...]
     keep_handles: bool = False
+    retention_days: int = 0
     demo_corpus: Path | None = None
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
 
@@ -115,6 +118,7 @@ def load_monitor(path: str | Path) -> Monitor:
         end=end,
         sources=_sources(where, top["sources"]),
         keep_handles=privacy["keep_handles"],
+        retention_days=privacy["retention_days"],
         demo_corpus=(path.parent / demo["corpus"]).resolve() if demo["corpus"] else None,
         analysis=AnalysisSettings(**analysis),
     )

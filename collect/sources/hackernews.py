@@ -13,7 +13,7 @@ import logging
 import math
 import re
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
@@ -130,7 +130,7 @@ class _Walk:
         self.hits_per_page: int = options["hits_per_page"]
         self.max_pages: int = options["max_pages"]
         self.window_days: float = options["window_days"]
-        self.until = until.astimezone(timezone.utc)
+        self.until = until.astimezone(UTC)
         self.until_second = math.floor(until.timestamp())
         # More than this in one window and some hits could not be read: the window is halved.
         self.capacity = min(MAX_REACHABLE_HITS, self.hits_per_page * self.max_pages)
@@ -188,7 +188,7 @@ class _Walk:
 
 
 def _utc(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return datetime.fromtimestamp(epoch, tz=UTC)
 
 
 # --- parse -------------------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def _created_at(hit: dict[str, Any]) -> datetime:
     epoch = hit.get("created_at_i")
     if _is_int(epoch) or isinstance(epoch, float):
         try:
-            return datetime.fromtimestamp(epoch, tz=timezone.utc)
+            return datetime.fromtimestamp(epoch, tz=UTC)
         except (OverflowError, OSError, ValueError):
             pass
     text = hit.get("created_at")
@@ -292,8 +292,8 @@ def _created_at(hit: dict[str, Any]) -> datetime:
             pass
         else:
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-            return moment.astimezone(timezone.utc)
+                moment = moment.replace(tzinfo=UTC)
+            return moment.astimezone(UTC)
     raise _MalformedHit(
         f"item {hit.get('objectID')}: no usable created_at_i or created_at ({text!r})")
 
