@@ -130,13 +130,13 @@ def save_posts(
     keys = [(r["platform"], r["native_id"]) for r in rows]
     existing = _ids_for(conn, keys)
     touched: dict[tuple[str, str], int] = {}
-    statement = upsert(conn, posts)
-    excluded = statement.excluded
+    insert = upsert(conn, posts)
+    excluded = insert.excluded
     changed = or_(
         *(posts.c[name].is_distinct_from(excluded[name]) for name in _MUTABLE),
         and_(posts.c.demo, not_(excluded.demo)),
     )
-    statement = statement.on_conflict_do_update(
+    statement = insert.on_conflict_do_update(
         index_elements=[posts.c.platform, posts.c.native_id],
         set_={
             **{name: excluded[name] for name in (*_MUTABLE, "collected_at")},

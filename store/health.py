@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from sqlalchemy import Connection, func, select
 
@@ -101,14 +102,16 @@ def collection_gaps(conn: Connection, monitor: str, longer_than: timedelta) -> l
         ).scalars()
         if moment is not None
     ]
-    return [(a, b) for a, b in zip(ends, ends[1:], strict=False) if b - a > longer_than]
+    return [(a, b) for a, b in pairwise(ends) if b - a > longer_than]
 
 
 def empty_days(conn: Connection, monitor: str) -> list[datetime]:
     """Days between the monitor's first and last post with no post at all (UTC midnights)."""
     created = [
         as_utc(moment)
-        for moment in conn.execute(select(posts.c.created_at).where(posts.c.id.in_(monitor_post_ids(monitor)))).scalars()
+        for moment in conn.execute(
+            select(posts.c.created_at).where(posts.c.id.in_(monitor_post_ids(monitor)))
+        ).scalars()
     ]
     if not created:
         return []
@@ -120,6 +123,8 @@ def empty_days(conn: Connection, monitor: str) -> list[datetime]:
 def post_counts(conn: Connection, monitor: str) -> dict[str, int]:
     """Stored posts of `monitor` per platform."""
     rows = conn.execute(
-        select(posts.c.platform, func.count()).where(posts.c.id.in_(monitor_post_ids(monitor))).group_by(posts.c.platform)
+        select(posts.c.platform, func.count())
+        .where(posts.c.id.in_(monitor_post_ids(monitor)))
+        .group_by(posts.c.platform)
     ).all()
     return {platform: int(count) for platform, count in rows}

@@ -120,7 +120,8 @@ def test_retention_deletes_old_posts_with_their_analysis(engine):
 def test_retention_days_applies_at_each_run(engine, write_monitor):
     from tests.test_runner import MONITOR
 
-    monitor_text = MONITOR.replace("[sources.hackernews]", "[privacy]\n    retention_days = 8\n    [sources.hackernews]")
+    privacy = "[privacy]\n    retention_days = 8\n    [sources.hackernews]"
+    monitor_text = MONITOR.replace("[sources.hackernews]", privacy)
     path = write_monitor(monitor_text)
     from collect.plan import plan_sources
     from collect.runner import collect_monitor
