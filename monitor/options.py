@@ -52,7 +52,7 @@ def check_value(path: str, key: str, value: Any, spec: Option) -> Any:
         value = float(value)
     if not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool)):
         raise ConfigError(path, key, f"expected {expected}, got {describe(value)}")
-    if spec.type is float and not math.isfinite(value):  # TOML allows nan and inf
+    if not _finite(value):  # TOML allows nan and inf
         raise ConfigError(path, key, f"expected a finite number, got {value!r}")
     if spec.minimum is not None and value < spec.minimum:
         raise ConfigError(path, key, f"expected at least {spec.minimum:g}, got {value!r}")
@@ -65,6 +65,10 @@ def check_value(path: str, key: str, value: Any, spec: Option) -> Any:
                 allowed = ", ".join(repr(c) for c in spec.choices)
                 raise ConfigError(path, key, f"{item!r} is not one of {allowed}")
     return value
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def describe(value: Any) -> str:
