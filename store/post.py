@@ -27,21 +27,25 @@ _CONTROL = re.compile("[\x00-\x1f\x7f]")
 _TEXT_FIELDS = ("text", "url", "author", "title", "language")
 _REFERENCE_FIELDS = ("reply_to", "quote_of", "thread_id")
 _COUNT_FIELDS = ("likes", "reposts", "replies")
+_PLATFORMS_SEEN: set[str] = set()  # platform names already checked
 
 
 def clean_text(value: str) -> str:
     """`value` without NUL bytes and with lone surrogates replaced: storable in any database."""
     if "\x00" in value:
         value = value.replace("\x00", "")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = _LONE_SURROGATE.sub("\ufffd", value)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = _LONE_SURROGATE.sub("\ufffd", value)
     return value
 
 
 def clean_id(value: str) -> str | None:
     """A printable id of at most MAX_ID_LENGTH characters, stripped; None if `value` is not one."""
+    if value.isascii() and value.isprintable() and 0 < len(value) <= MAX_ID_LENGTH and value[0] != " " != value[-1]:
+        return value  # the common case, decided without a regex
     value = clean_text(value).strip()
     if not value or len(value) > MAX_ID_LENGTH or _CONTROL.search(value):
         return None
@@ -83,10 +87,11 @@ class Post:
             shown = self.native_id[:40] + ("…" if len(self.native_id) > 40 else "")
             raise ValueError(f"{self.platform}: native id {shown!r} is not a printable id of at most "
                              f"{MAX_ID_LENGTH} characters")
-        if clean_id(self.platform) != self.platform or len(self.platform) > 32:
+        if self.platform not in _PLATFORMS_SEEN and (clean_id(self.platform) != self.platform or len(self.platform) > 32):
             raise ValueError(f"platform {self.platform!r} is not a short printable name")
         if self.created_at.tzinfo is None:
             raise ValueError(f"{self.platform}:{native_id}: created_at must be timezone-aware")
+        _PLATFORMS_SEEN.add(self.platform)
         object.__setattr__(self, "native_id", native_id)
         for name in _TEXT_FIELDS:
             value = getattr(self, name)
