@@ -175,3 +175,32 @@ def _assert_all_stored_once(engine) -> None:
         links = conn.execute(select(run_posts.c.run_id, run_posts.c.post_id)).all()
     assert sorted(ids) == sorted(set(ids)) and set(ids) == expected
     assert len(links) == len(set(links))
+
+
+def test_collection_analysis_and_dashboard_queries_share_one_store(db_url, write_monitor):
+    from store.analysis import PostVerdict, posts_without_verdict, save_verdicts
+    from store.queries import post_frame, recent_runs
+
+    monitor = write_monitor(SHARED_MONITOR)
+    with serve(FakeAlgolia(shared_corpus()), delay=0.05) as server:
+        process = collector(server.url, monitor, db_url)
+        engine = open_store(db_url)
+        rounds = 0
+        while process.poll() is None or rounds == 0:
+            with engine.begin() as conn:  # what `murmur analyze` writes, as new posts arrive
+                pending = posts_without_verdict(conn, "shared")
+                save_verdicts(conn, [PostVerdict(p.id, "en", 0.9, "neutral", 0.0, "test") for p in pending])
+            with engine.connect() as conn:  # what the dashboard reads
+                post_frame(conn, "shared")
+                recent_runs(conn, "shared")
+            rounds += 1
+            time.sleep(0.05)
+        rc, stderr = finished(process)
+    assert rc == 0, stderr[-800:]
+    with engine.begin() as conn:
+        pending = posts_without_verdict(conn, "shared")
+        save_verdicts(conn, [PostVerdict(p.id, "en", 0.9, "neutral", 0.0, "test") for p in pending])
+        frame = post_frame(conn, "shared")
+    assert len(frame) == len(shared_corpus()) and set(frame["language"]) == {"en"}
+    _assert_all_stored_once(engine)
+    engine.dispose()
