@@ -87,7 +87,7 @@ def sqlite_utils_path(path: Path, pages: list[bytes]) -> float:
     db = sqlite_utils.Database(path)
     started = time.perf_counter()
     for body in pages:
-        db["hits"].upsert_all(json.loads(body)["hits"], pk="objectID", alter=True)
+        db.table("hits").upsert_all(json.loads(body)["hits"], pk="objectID", alter=True)
     elapsed = time.perf_counter() - started
     db.close()
     return elapsed

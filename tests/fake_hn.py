@@ -8,6 +8,7 @@ Every request is recorded so tests can assert what was asked.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 import re
 from datetime import datetime, timezone
 
@@ -37,7 +38,7 @@ class FakeAlgolia:
     def __init__(
         self,
         hits: list[dict],
-        broken_pages: set[tuple[str, int]] = frozenset(),
+        broken_pages: Iterable[tuple[str, int]] = (),
         bodies: dict[tuple[str, int], bytes] | None = None,
     ) -> None:
         self.hits = sorted(hits, key=lambda h: -h["created_at_i"])
