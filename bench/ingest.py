@@ -20,7 +20,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from collect.runner import load_demo
@@ -39,7 +39,7 @@ PHRASES = [
 
 
 def hits(count: int) -> list[dict]:
-    start = datetime(2024, 11, 20, tzinfo=timezone.utc)
+    start = datetime(2024, 11, 20, tzinfo=UTC)
     result = []
     for i in range(count):
         when = start + timedelta(seconds=17 * i)

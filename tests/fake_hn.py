@@ -8,9 +8,9 @@ Every request is recorded so tests can assert what was asked.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 import re
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime, timezone
 
 import httpx
 
@@ -24,7 +24,7 @@ def hit(object_id: int, when: datetime, text: str, author: str = "quietcompiler"
         "_tags": ["comment", f"author_{author}", f"story_{story}"],
         "author": author,
         "comment_text": text,
-        "created_at": when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "created_at_i": epoch,
         "objectID": str(object_id),
         "parent_id": story,
