@@ -161,3 +161,26 @@ def test_an_older_store_is_upgraded_step_by_step(tmp_path, monkeypatch):
     engine.dispose()
     open_store(url).dispose()
     assert applied == [step]  # a store already at the current version is left alone
+
+
+def test_a_version_1_store_with_its_salt_in_the_database_upgrades_and_keeps_its_pseudonyms(db_url, author_key_file):
+    from store.authors import LEGACY_SALT_KEY, pseudonymise
+
+    engine = open_store(db_url)
+    with engine.begin() as conn:  # back to what version 1 wrote
+        for column in ("host", "pid", "heartbeat_at"):
+            conn.execute(text(f"ALTER TABLE runs DROP COLUMN {column}"))
+        conn.execute(text("DROP TABLE tombstones"))
+        conn.execute(text("UPDATE settings SET value = '1' WHERE key = 'schema_version'"))
+        conn.execute(text("INSERT INTO settings (key, value) VALUES (:k, :v)"), {"k": LEGACY_SALT_KEY, "v": "cd" * 32})
+    engine.dispose()
+    engine = open_store(db_url)
+    with engine.begin() as conn:
+        assert stored_version(conn) == CURRENT_VERSION
+        run = start_run(conn, "m", "live")
+        save_posts(conn, [make_post("1")], run_id=run, source="hackernews")
+        assert conn.execute(select(runs.c.host)).scalar()
+        assert conn.execute(select(posts.c.author_hash)).scalar() == pseudonymise(
+            bytes.fromhex("cd" * 32), "hackernews", "pixelweaver")
+    assert author_key_file.read_text().strip() == "cd" * 32
+    engine.dispose()
