@@ -20,7 +20,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from collect.runner import load_demo
@@ -32,7 +32,7 @@ MONITOR = Path(__file__).resolve().parents[1] / "monitors" / "sora-leak.toml"
 PHRASES = [
     "The <i>Sora</i> leak was a protest by the PR-Puppets artists.",
     "تسريب سورا كان متوقعا بعد أشهر من العمل غير المدفوع",
-    "Sora leak: <a href=\"https://example.com/a\">https://example.com/a</a> has the statement.",
+    'Sora leak: <a href="https://example.com/a">https://example.com/a</a> has the statement.',
     "I think the Sora leak shows how unpaid testing works.<p>Second paragraph here.",
     "Nothing about the topic at all, just a comment on video models.",
 ]
@@ -43,26 +43,29 @@ def hits(count: int) -> list[dict]:
     result = []
     for i in range(count):
         when = start + timedelta(seconds=17 * i)
-        result.append({
-            "_tags": ["comment", f"author_user{i % 5000}", "story_42200000"],
-            "author": f"user{i % 5000}",
-            "comment_text": f"{PHRASES[i % len(PHRASES)]} #{i}",
-            "created_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "created_at_i": int(when.timestamp()),
-            "objectID": str(43000000 + i),
-            "parent_id": 42200000,
-            "story_id": 42200000,
-            "points": i % 50,
-            "story_title": "OpenAI's Sora leaked by artists",
-            "updated_at": "2024-12-01T00:00:00Z",
-        })
+        result.append(
+            {
+                "_tags": ["comment", f"author_user{i % 5000}", "story_42200000"],
+                "author": f"user{i % 5000}",
+                "comment_text": f"{PHRASES[i % len(PHRASES)]} #{i}",
+                "created_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "created_at_i": int(when.timestamp()),
+                "objectID": str(43000000 + i),
+                "parent_id": 42200000,
+                "story_id": 42200000,
+                "points": i % 50,
+                "story_title": "OpenAI's Sora leaked by artists",
+                "updated_at": "2024-12-01T00:00:00Z",
+            }
+        )
     return result
 
 
 def bodies(all_hits: list[dict]) -> list[bytes]:
     return [
-        json.dumps({"hits": all_hits[i : i + PAGE], "nbHits": len(all_hits), "nbPages": 1, "page": 0,
-                    "hitsPerPage": PAGE}).encode()
+        json.dumps(
+            {"hits": all_hits[i : i + PAGE], "nbHits": len(all_hits), "nbPages": 1, "page": 0, "hitsPerPage": PAGE}
+        ).encode()
         for i in range(0, len(all_hits), PAGE)
     ]
 
@@ -95,12 +98,16 @@ def sqlite_utils_path(path: Path, pages: list[bytes]) -> float:
 
 def executemany_path(path: Path, pages: list[bytes]) -> float:
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE hits (objectID TEXT PRIMARY KEY, author TEXT, comment_text TEXT, "
-                 "created_at_i INTEGER, points INTEGER, raw TEXT)")
+    conn.execute(
+        "CREATE TABLE hits (objectID TEXT PRIMARY KEY, author TEXT, comment_text TEXT, "
+        "created_at_i INTEGER, points INTEGER, raw TEXT)"
+    )
     started = time.perf_counter()
     for body in pages:
-        rows = [(h["objectID"], h["author"], h["comment_text"], h["created_at_i"], h["points"], json.dumps(h))
-                for h in json.loads(body)["hits"]]
+        rows = [
+            (h["objectID"], h["author"], h["comment_text"], h["created_at_i"], h["points"], json.dumps(h))
+            for h in json.loads(body)["hits"]
+        ]
         with conn:
             conn.executemany("INSERT OR REPLACE INTO hits VALUES (?, ?, ?, ?, ?, ?)", rows)
     elapsed = time.perf_counter() - started
@@ -138,8 +145,10 @@ def main(argv: list[str]) -> int:
         print(f"ingest of {count:,} Algolia HN hits ({len(pages)} pages), posts/s (higher is better):")
         print(f"  sqlite3 executemany (store only)      {raw:>10,.0f}")
         print(f"  sqlite-utils upsert_all (store only)  {baseline:>10,.0f}")
-        print(f"  Murmur parse+filter+store, SQLite     {ours:>10,.0f}  = {ours / baseline:.2f}x sqlite-utils "
-              f"(anchor: >= 1.0x); {stored:,} posts matched the query and were stored")
+        print(
+            f"  Murmur parse+filter+store, SQLite     {ours:>10,.0f}  = {ours / baseline:.2f}x sqlite-utils "
+            f"(anchor: >= 1.0x); {stored:,} posts matched the query and were stored"
+        )
         url, cluster = postgres_url()
         if url is None:
             print("  Murmur on PostgreSQL                  (no server: set MURMUR_BENCH_PG or install postgresql)")

@@ -62,8 +62,10 @@ def author_key(conn: Connection) -> bytes:
     key = _configured_key(adopt=bytes.fromhex(legacy) if legacy else None)
     if legacy is not None:
         if bytes.fromhex(legacy) != key:
-            log.warning("this store's old in-database salt differs from the configured author key: authors "
-                        "collected from now on get new pseudonyms; the old salt is removed from the database")
+            log.warning(
+                "this store's old in-database salt differs from the configured author key: authors "
+                "collected from now on get new pseudonyms; the old salt is removed from the database"
+            )
         conn.execute(delete(settings).where(settings.c.key == LEGACY_SALT_KEY))
     fingerprint = _fingerprint(key)
     conn.execute(insert_ignore(conn, settings), [{"key": FINGERPRINT_KEY, "value": fingerprint}])
@@ -94,16 +96,19 @@ def _configured_key(adopt: bytes | None) -> bytes:
     secret = os.environ.get(KEY_ENV)
     if secret is not None:
         if len(secret) < MIN_KEY_LENGTH:
-            raise AuthorKeyError(f"{KEY_ENV}: expected a secret of at least {MIN_KEY_LENGTH} characters "
-                                 f"(e.g. the output of: python -c 'import secrets; print(secrets.token_hex(32))')")
+            raise AuthorKeyError(
+                f"{KEY_ENV}: expected a secret of at least {MIN_KEY_LENGTH} characters "
+                f"(e.g. the output of: python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
         return secret.encode()
     path = key_file_path()
     if not path.exists():
         _create_key_file(path, (adopt or secrets.token_bytes(32)).hex())
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise AuthorKeyError(f"{path}: the author key file is readable by others (mode {mode:04o}); "
-                             f"run: chmod 600 {path}")
+        raise AuthorKeyError(
+            f"{path}: the author key file is readable by others (mode {mode:04o}); run: chmod 600 {path}"
+        )
     text = path.read_text(encoding="ascii").strip()
     try:
         key = bytes.fromhex(text)

@@ -47,8 +47,10 @@ class SourceHealth:
 def source_health(conn: Connection, monitor: str, history: int = 20) -> list[SourceHealth]:
     """The health of every source in its latest live run of `monitor` (looking back `history` runs)."""
     rows = conn.execute(
-        select(runs).where(runs.c.monitor == monitor, runs.c.mode == "live", runs.c.status != "running")
-        .order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(history)
+        select(runs)
+        .where(runs.c.monitor == monitor, runs.c.mode == "live", runs.c.status != "running")
+        .order_by(runs.c.started_at.desc(), runs.c.id.desc())
+        .limit(history)
     ).all()
     latest: dict[str, tuple] = {}
     earlier_fetched: dict[str, int] = {}
@@ -65,11 +67,19 @@ def source_health(conn: Connection, monitor: str, history: int = 20) -> list[Sou
     result = []
     for source, (row, counts, errors) in sorted(latest.items()):
         status, reason = classify(counts, earlier_fetched.get(source, 0))
-        result.append(SourceHealth(
-            source=source, status=status, reason=reason, run_id=row.id, started_at=as_utc(row.started_at),
-            duration_s=float(counts.get("duration_s", 0.0)), errors=errors, last_ok_at=last_ok.get(source),
-            **{name: int(counts.get(name, 0)) for name in _COUNTS},
-        ))
+        result.append(
+            SourceHealth(
+                source=source,
+                status=status,
+                reason=reason,
+                run_id=row.id,
+                started_at=as_utc(row.started_at),
+                duration_s=float(counts.get("duration_s", 0.0)),
+                errors=errors,
+                last_ok_at=last_ok.get(source),
+                **{name: int(counts.get(name, 0)) for name in _COUNTS},
+            )
+        )
     return result
 
 
@@ -96,9 +106,9 @@ def collection_gaps(conn: Connection, monitor: str, longer_than: timedelta) -> l
     ends = [
         as_utc(moment)
         for moment in conn.execute(
-            select(runs.c.finished_at).where(
-                runs.c.monitor == monitor, runs.c.mode == "live", runs.c.status.in_(("ok", "partial"))
-            ).order_by(runs.c.finished_at)
+            select(runs.c.finished_at)
+            .where(runs.c.monitor == monitor, runs.c.mode == "live", runs.c.status.in_(("ok", "partial")))
+            .order_by(runs.c.finished_at)
         ).scalars()
         if moment is not None
     ]

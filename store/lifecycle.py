@@ -54,9 +54,7 @@ def forget_author(conn: Connection, platform: str, handle: str) -> int:
 def forget_post(conn: Connection, platform: str, native_id: str) -> int:
     """Delete one post and tombstone it; returns how many posts were deleted (0 or 1)."""
     _tombstone(conn, platform, "post", native_id)
-    ids = conn.execute(
-        select(posts.c.id).where(posts.c.platform == platform, posts.c.native_id == native_id)
-    ).scalars()
+    ids = conn.execute(select(posts.c.id).where(posts.c.platform == platform, posts.c.native_id == native_id)).scalars()
     return delete_posts(conn, list(ids))
 
 

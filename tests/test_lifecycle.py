@@ -28,8 +28,15 @@ T = START + timedelta(days=5)
 
 
 def post(native_id: str, author: str = "pixelweaver", text: str = "Sora leak", **extra) -> Post:
-    return Post(platform="hackernews", native_id=native_id, text=text, created_at=T, author=author,
-                url=f"https://news.ycombinator.com/item?id={native_id}", **extra)
+    return Post(
+        platform="hackernews",
+        native_id=native_id,
+        text=text,
+        created_at=T,
+        author=author,
+        url=f"https://news.ycombinator.com/item?id={native_id}",
+        **extra,
+    )
 
 
 def save(engine, items, *, demo=False, mode="live"):
@@ -109,8 +116,13 @@ def test_retention_deletes_old_posts_with_their_analysis(engine):
     save(engine, [post("old"), Post(platform="hackernews", native_id="new", text="Sora leak", created_at=utc_now())])
     with engine.begin() as conn:
         ids = dict(conn.execute(select(posts.c.native_id, posts.c.id)).all())
-        conn.execute(insert(post_analysis), [{"post_id": pid, "language": "en", "sentiment_backend": "vader",
-                                              "analysed_at": utc_now()} for pid in ids.values()])
+        conn.execute(
+            insert(post_analysis),
+            [
+                {"post_id": pid, "language": "en", "sentiment_backend": "vader", "analysed_at": utc_now()}
+                for pid in ids.values()
+            ],
+        )
         assert apply_retention(conn, "sora-test", days=30) == 1
     with engine.connect() as conn:
         assert list(conn.execute(select(posts.c.native_id)).scalars()) == ["new"]
@@ -167,16 +179,21 @@ def test_an_old_store_s_salt_moves_into_the_key_file_and_pseudonyms_stay(engine,
     assert author_key_file.read_text().strip() == salt
     with engine.connect() as conn:
         assert conn.execute(select(settings.c.value).where(settings.c.key == LEGACY_SALT_KEY)).scalar() is None
-        assert conn.execute(select(posts.c.author_hash)).scalar() == pseudonymise(bytes.fromhex(salt), "hackernews",
-                                                                                   "pixelweaver")
+        assert conn.execute(select(posts.c.author_hash)).scalar() == pseudonymise(
+            bytes.fromhex(salt), "hackernews", "pixelweaver"
+        )
 
 
 def test_source_health_ok_degraded_failed_skipped_and_gaps(engine):
     base = {"pages": 3, "fetched": 30, "matched": 10, "new": 4, "searches": 2, "duration_s": 1.5}
     plan = [
         {"a": base, "b": base, "c": base, "d": base},
-        {"a": base, "b": {**base, "failed_pages": 1, "shape_error": "no 'hits' list: not a search response"},
-         "c": {**base, "error": "could not be reached"}, "d": {"pages": 0, "searches": 0, "held_elsewhere": 2}},
+        {
+            "a": base,
+            "b": {**base, "failed_pages": 1, "shape_error": "no 'hits' list: not a search response"},
+            "c": {**base, "error": "could not be reached"},
+            "d": {"pages": 0, "searches": 0, "held_elsewhere": 2},
+        },
     ]
     with engine.begin() as conn:
         for counts in plan:
@@ -192,8 +209,10 @@ def test_source_health_ok_degraded_failed_skipped_and_gaps(engine):
 
 
 def test_empty_days_are_coverage_gaps(engine):
-    items = [Post(platform="hackernews", native_id=str(i), text="Sora leak", created_at=T + timedelta(days=d))
-             for i, d in enumerate((0, 1, 4))]
+    items = [
+        Post(platform="hackernews", native_id=str(i), text="Sora leak", created_at=T + timedelta(days=d))
+        for i, d in enumerate((0, 1, 4))
+    ]
     save(engine, items)
     with engine.connect() as conn:
         gaps = empty_days(conn, "sora-test")

@@ -36,21 +36,35 @@ WORDS = [("Sora", "leak"), ("OpenAI", "protest"), ("PR-Puppets", "leak"), ("Sora
 
 def shared_corpus(count: int = 40) -> list[dict]:
     return [
-        hit(43000000 + i, START + timedelta(hours=5 * i + 1), f"{WORDS[i % 5][0]} {WORDS[i % 5][1]} story {i}",
-            author=f"user{i % 7}")
+        hit(
+            43000000 + i,
+            START + timedelta(hours=5 * i + 1),
+            f"{WORDS[i % 5][0]} {WORDS[i % 5][1]} story {i}",
+            author=f"user{i % 7}",
+        )
         for i in range(count)
     ]
 
 
 def spawn(code: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def collector(base_url: str, monitor, db_url: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.collector_process", base_url, "--monitor", str(monitor), "--db", db_url, "-q"],
-        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

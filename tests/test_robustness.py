@@ -164,8 +164,17 @@ def test_stale_running_rows_from_dead_processes_are_marked_interrupted(engine, w
             {"host": "collector-3.example", "pid": 1, "heartbeat_at": utc_now()},  # alive elsewhere
         ]
         for row in rows:
-            conn.execute(insert(runs).values(monitor="sora-test", mode="live", started_at=long_ago,
-                                             status="running", counts="{}", errors="[]", **row))
+            conn.execute(
+                insert(runs).values(
+                    monitor="sora-test",
+                    mode="live",
+                    started_at=long_ago,
+                    status="running",
+                    counts="{}",
+                    errors="[]",
+                    **row,
+                )
+            )
     result = run(engine, write_monitor, FakeAlgolia(corpus()))
     with engine.connect() as conn:
         statuses = dict(conn.execute(select(runs.c.host, runs.c.status).where(runs.c.id != result.run_id)).all())
