@@ -17,8 +17,16 @@ from store.schema import metadata, settings
 
 VERSION_KEY = "schema_version"
 
+
+
+def _sentiment_probabilities(conn: Connection) -> None:
+    """Version 2: sentiment classifiers store the probability of each class."""
+    for column in ("sentiment_negative", "sentiment_neutral", "sentiment_positive"):
+        conn.execute(text(f"ALTER TABLE post_analysis ADD COLUMN {column} FLOAT"))
+
+
 # Step N upgrades a database at version N-1 to version N. Version 1 is the first release.
-STEPS: dict[int, Callable[[Connection], None]] = {}
+STEPS: dict[int, Callable[[Connection], None]] = {2: _sentiment_probabilities}
 CURRENT_VERSION = 1 + len(STEPS)
 
 
