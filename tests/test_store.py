@@ -146,15 +146,36 @@ def test_an_older_store_is_upgraded_step_by_step(tmp_path, monkeypatch):
     applied = []
 
     def add_note_column(conn):  # noqa: ANN001
-        applied.append(2)
+        applied.append(2)  # one call
         conn.execute(text("ALTER TABLE runs ADD COLUMN note TEXT"))
 
-    monkeypatch.setitem(migrations.STEPS, 2, add_note_column)
-    monkeypatch.setattr(migrations, "CURRENT_VERSION", 2)
+    step = CURRENT_VERSION + 1
+    monkeypatch.setitem(migrations.STEPS, step, add_note_column)
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", step)
     engine = open_store(url)
     with engine.connect() as conn:
-        assert stored_version(conn) == 2
+        assert stored_version(conn) == step
         conn.execute(text("SELECT note FROM runs"))  # the step's column exists
     engine.dispose()
     open_store(url).dispose()
     assert applied == [2]  # a store already at the current version is left alone
+
+
+def test_a_version_1_store_gains_the_sentiment_probability_columns_and_keeps_its_rows(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v1.db'}"
+    engine = open_store(url)
+    with engine.begin() as conn:  # turn the fresh store back into a version-1 one
+        for column in ("sentiment_negative", "sentiment_neutral", "sentiment_positive"):
+            conn.execute(text(f"ALTER TABLE post_analysis DROP COLUMN {column}"))
+        conn.execute(text("UPDATE settings SET value = '1' WHERE key = 'schema_version'"))
+        conn.execute(text("INSERT INTO posts (platform, native_id, text, created_at, collected_at, demo) "
+                          "VALUES ('hn', '1', 'x', '2024-11-26', '2024-11-26', 0)"))
+        conn.execute(text("INSERT INTO post_analysis (post_id, language, sentiment, sentiment_backend, analysed_at) "
+                          "VALUES (1, 'en', 'neutral', 'vader', '2024-11-26')"))
+    engine.dispose()
+    engine = open_store(url)
+    with engine.connect() as conn:
+        assert stored_version(conn) == CURRENT_VERSION
+        row = conn.execute(text("SELECT sentiment, sentiment_negative, sentiment_positive FROM post_analysis")).one()
+    engine.dispose()
+    assert tuple(row) == ("neutral", None, None)
