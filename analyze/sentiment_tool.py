@@ -29,8 +29,11 @@ class BadToolArguments(MurmurError):
 def parse_args(argv: list[str], prog: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0].split(": ", 1)[1])
     parser.add_argument("file", metavar="FILE", help="UTF-8 text, one post per line; '-' for standard input")
-    parser.add_argument("--backend", default="multilingual",
-                        help="'multilingual' (default, offline), 'vader' or 'transformers:<model name or path>'")
+    parser.add_argument(
+        "--backend",
+        default="multilingual",
+        help="'multilingual' (default, offline), 'vader' or 'transformers:<model name or path>'",
+    )
     return parser.parse_args(argv)
 
 

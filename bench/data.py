@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 
-
 def _find_shared_data() -> Path:
     """The nearest ``shared/data`` above the checkout (a clone in work/main or a worktree in work/wt/x)."""
     for folder in Path(__file__).resolve().parents[1:]:

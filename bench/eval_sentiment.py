@@ -84,7 +84,7 @@ def _ngram_baseline(train_texts: list[str], train_y: np.ndarray, val_texts: list
     return _fit_predict(x_train, train_y, x_val, c=10.0)
 
 
-def _fit_predict(x_train, train_y: np.ndarray, x_val, c: float = 1.0) -> np.ndarray:  # noqa: ANN001
+def _fit_predict(x_train, train_y: np.ndarray, x_val, c: float = 1.0) -> np.ndarray:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=c, max_iter=3000).fit(x_train, train_y).predict(x_val)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -38,7 +39,7 @@ def load(split: str) -> tuple[list[str], np.ndarray, list[str]]:
     return texts, np.array(labels), languages
 
 
-def features(texts: list[str], embeddings: np.ndarray):  # noqa: ANN201 - a scipy CSR matrix
+def features(texts: list[str], embeddings: np.ndarray):
     import scipy.sparse as sp
 
     chars, words = lexical_blocks(texts, SPEC)
@@ -98,18 +99,27 @@ def main() -> int:
         offsets = np.array([best_offsets(logits[codes == c], val_y[codes == c]) for c in languages])
     dim = x_val.shape[1] - (1 << SPEC.char_bits) - (1 << SPEC.word_bits)
     meta = {
-        "version": VERSION, "labels": list(LABELS), "embedding_model": UseMultilingualBackend.name,
-        "char_bits": SPEC.char_bits, "word_bits": SPEC.word_bits, "embedding_weight": SPEC.embedding_weight,
-        "C": c, "temperature": temperature, "languages": languages,
+        "version": VERSION,
+        "labels": list(LABELS),
+        "embedding_model": UseMultilingualBackend.name,
+        "char_bits": SPEC.char_bits,
+        "word_bits": SPEC.word_bits,
+        "embedding_weight": SPEC.embedding_weight,
+        "C": c,
+        "temperature": temperature,
+        "languages": languages,
     }
-    _save(MODEL_PATH, {
-        "meta": np.array(json.dumps(meta, sort_keys=True)),
-        "embedding_weights": coefficients[:dim].astype(np.float32),
-        "char_weights": coefficients[dim : dim + (1 << SPEC.char_bits)],
-        "word_weights": coefficients[dim + (1 << SPEC.char_bits) :],
-        "intercept": intercept.astype(np.float32),
-        "language_offsets": offsets.astype(np.float32),
-    })
+    _save(
+        MODEL_PATH,
+        {
+            "meta": np.array(json.dumps(meta, sort_keys=True)),
+            "embedding_weights": coefficients[:dim].astype(np.float32),
+            "char_weights": coefficients[dim : dim + (1 << SPEC.char_bits)],
+            "word_weights": coefficients[dim + (1 << SPEC.char_bits) :],
+            "intercept": intercept.astype(np.float32),
+            "language_offsets": offsets.astype(np.float32),
+        },
+    )
     check = LinearSentimentModel(MODEL_PATH)
     with threadpool_limits(limits=1):
         predicted = check.probabilities(embedder.embed(val_texts), val_texts, val_languages).argmax(axis=1)
@@ -124,7 +134,7 @@ def _log_loss(probabilities: np.ndarray, gold: np.ndarray) -> float:
     return float(-np.mean(np.log(np.maximum(probabilities[np.arange(len(gold)), gold], 1e-12))))
 
 
-def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
+def _save(path: Path, arrays: dict[str, Any]) -> None:
     """np.savez_compressed, whose zip entries carry a fixed date, so equal arrays give equal bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **arrays)

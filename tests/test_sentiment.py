@@ -23,6 +23,15 @@ from store.schema import post_analysis
 from tests.conftest import SORA_MONITOR
 
 
+class FlatEmbedder:
+    """Stands in for an embedding model where embeddings are not under test."""
+
+    name = "flat"
+
+    def embed(self, texts):
+        return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+
 @pytest.fixture(scope="module")
 def multilingual():
     return MultilingualBackend()
@@ -40,7 +49,12 @@ def test_the_default_reads_every_language_with_calibrated_probabilities(multilin
         "Qué asco, es horrible y estoy muy enfadado.",
     ]
     verdicts = multilingual.score(texts, ["en", "en", "ar", "ar", "fr", "fr", "de", "es"])
-    assert [v.label for v in verdicts] == ["positive", "negative"] * 2 + ["positive", "negative", "positive", "negative"]
+    assert [v.label for v in verdicts] == ["positive", "negative"] * 2 + [
+        "positive",
+        "negative",
+        "positive",
+        "negative",
+    ]
     for verdict in verdicts:
         assert verdict.probabilities is not None and abs(sum(verdict.probabilities) - 1) < 1e-3
         negative, _, positive = verdict.probabilities
@@ -67,18 +81,16 @@ def test_query_words_and_their_inflections_are_masked():
 
 def test_a_neutral_post_naming_the_leak_is_not_negative_because_of_the_word(engine):
     monitor = load_monitor(SORA_MONITOR)
-    text = "Sora leak: the artists posted the model on Hugging Face on Tuesday."
+    text = "Sora leak: the artists posted the model online on Tuesday."
     vader = VaderBackend()
-    assert vader.score([text], ["en"])[0].label == "negative"  # the word alone makes VADER say negative
+    unmasked = vader.score([text], ["en"])[0]
+    assert unmasked is not None and unmasked.label == "negative"  # the word alone makes VADER say negative
     with engine.begin() as conn:
         run = start_run(conn, monitor.name, "demo")
         post = Post(platform="hackernews", native_id="1", text=text, created_at=_now(), url=None)
         save_posts(conn, [post], run_id=run, source="hackernews", demo=True)
 
-    def no_embeddings():
-        raise AssertionError("not under test")
-
-    analyse(engine, monitor, sentiment=VaderBackend, embedder=no_embeddings, embedding_name="none")
+    analyse(engine, monitor, sentiment=VaderBackend, embedder=FlatEmbedder, embedding_name=FlatEmbedder.name)
     with engine.connect() as conn:
         assert conn.execute(select(post_analysis.c.sentiment)).scalar_one() == "neutral"
 
@@ -88,12 +100,17 @@ def test_the_pipeline_stores_all_three_probabilities(engine, multilingual):
     with engine.begin() as conn:
         run = start_run(conn, monitor.name, "demo")
         posts = [
-            Post(platform="hackernews", native_id="1", text="Sora leak — I love these artists, brilliant!",
-                 created_at=_now(), url=None),
+            Post(
+                platform="hackernews",
+                native_id="1",
+                text="Sora leak — I love these artists, brilliant!",
+                created_at=_now(),
+                url=None,
+            ),
             Post(platform="hackernews", native_id="2", text="Sora leak 🔥🔥", created_at=_now(), url=None),
         ]
         save_posts(conn, posts, run_id=run, source="hackernews", demo=True)
-    analyse(engine, monitor, sentiment=lambda: multilingual, embedder=lambda: None, embedding_name="none")
+    analyse(engine, monitor, sentiment=lambda: multilingual, embedder=FlatEmbedder, embedding_name=FlatEmbedder.name)
     with engine.connect() as conn:
         rows = conn.execute(select(post_analysis).order_by(post_analysis.c.post_id)).all()
     loved, emoji = rows
@@ -138,7 +155,9 @@ def test_the_tool_writes_one_line_per_input_line(tmp_path, capsys):
 
 
 def test_the_tool_reads_standard_input_with_the_default_backend(monkeypatch, capsys):
-    stdin = io.TextIOWrapper(io.BytesIO("C'est génial, merci !\nهذا سيء جدا".encode()), encoding="utf-8")
+    stdin = io.TextIOWrapper(
+        io.BytesIO("C'est génial, merci !\nهذا أسوأ قرار، أنا غاضب جدا ومحبط".encode()), encoding="utf-8"
+    )
     monkeypatch.setattr(sys, "stdin", stdin)
     assert sentiment_tool.main(["-"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -152,7 +171,7 @@ def test_the_tool_rejects_an_unknown_backend_and_a_missing_file(tmp_path):
         sentiment_tool.main([str(tmp_path / "missing.txt"), "--backend", "vader"])
 
 
-def _now():  # noqa: ANN202
+def _now():
     from datetime import UTC, datetime
 
     return datetime(2024, 11, 26, 12, tzinfo=UTC)
