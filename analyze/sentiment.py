@@ -88,7 +88,7 @@ class TransformersBackend:
                 verdicts[i] = self._verdict(row)
         return verdicts
 
-    def _verdict(self, probabilities) -> Sentiment:  # noqa: ANN001 - a numpy row
+    def _verdict(self, probabilities) -> Sentiment:
         by_label = {label: float(probabilities[col]) for label, col in self._columns.items()}
         label = max(by_label, key=by_label.get)
         return Sentiment(label, by_label.get("positive", 0.0) - by_label.get("negative", 0.0))

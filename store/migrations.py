@@ -10,15 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, LargeBinary, inspect, text
 
 from monitor.errors import MurmurError
-from store.schema import metadata, settings
+from store.schema import metadata, settings, topic_events, topic_language_means
 
 VERSION_KEY = "schema_version"
 
+
+
+def _durable_topics(conn: Connection) -> None:
+    """Topics keep an identity across refits: centroids, per-language keywords, lineage events."""
+    blob = LargeBinary().compile(dialect=conn.dialect)
+    for statement in (
+        "ALTER TABLE topic_models ADD COLUMN assigned_since INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE topic_models ADD COLUMN unfit_since INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE topics ADD COLUMN keywords_by_language TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE topics ADD COLUMN languages TEXT NOT NULL DEFAULT '{}'",
+        f"ALTER TABLE topics ADD COLUMN centroid {blob}",
+        "ALTER TABLE topics ADD COLUMN min_similarity FLOAT",
+    ):
+        conn.execute(text(statement))
+    topic_events.create(conn)
+    topic_language_means.create(conn)
+
+
 # Step N upgrades a database at version N-1 to version N. Version 1 is the first release.
-STEPS: dict[int, Callable[[Connection], None]] = {}
+STEPS: dict[int, Callable[[Connection], None]] = {2: _durable_topics}
 CURRENT_VERSION = 1 + len(STEPS)
 
 

@@ -13,8 +13,9 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, and_, func, select
 
-from store.analysis import latest_topic_model, monitor_post_ids
+from store.analysis import monitor_post_ids
 from store.schema import post_analysis, post_topics, posts, runs, topics
+from store.topic_models import latest_topic_model
 
 
 def monitor_names(conn: Connection) -> list[str]:

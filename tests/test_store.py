@@ -144,17 +144,18 @@ def test_an_older_store_is_upgraded_step_by_step(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     open_store(url).dispose()
     applied = []
+    step = migrations.CURRENT_VERSION + 1
 
     def add_note_column(conn):  # noqa: ANN001
-        applied.append(2)
+        applied.append(step)
         conn.execute(text("ALTER TABLE runs ADD COLUMN note TEXT"))
 
-    monkeypatch.setitem(migrations.STEPS, 2, add_note_column)
-    monkeypatch.setattr(migrations, "CURRENT_VERSION", 2)
+    monkeypatch.setitem(migrations.STEPS, step, add_note_column)
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", step)
     engine = open_store(url)
     with engine.connect() as conn:
-        assert stored_version(conn) == 2
+        assert stored_version(conn) == step
         conn.execute(text("SELECT note FROM runs"))  # the step's column exists
     engine.dispose()
     open_store(url).dispose()
-    assert applied == [2]  # a store already at the current version is left alone
+    assert applied == [step]  # a store already at the current version is left alone
