@@ -20,7 +20,7 @@ from analyze.backends import ModelUnavailable
 from analyze.embeddings import embedding_model_name, make_embedding_backend
 from analyze.language import detect_languages
 from analyze.text import model_text
-from analyze.topics import fit_topics
+from analyze.topics import MIN_POSTS, fit_topics
 from monitor.cli import setup_logging
 from monitor.config import AnalysisSettings
 from store.topic_models import OUTLIER
@@ -69,7 +69,8 @@ def topics_for_lines(lines: list[str], embeddings: str) -> list[tuple[int, str]]
     texts = [model_text(None, line) for line in lines]
     kept = [i for i, text in enumerate(texts) if text]
     results = [(OUTLIER, UNASSIGNED)] * len(lines)
-    if not kept:
+    if len(kept) < MIN_POSTS:
+        log.warning("%d non-blank lines: too few for topics (need %d)", len(kept), MIN_POSTS)
         return results
     documents = [texts[i] for i in kept]
     languages = [g.language for g in detect_languages(documents)]
