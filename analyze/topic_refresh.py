@@ -89,7 +89,7 @@ def update_topics(
                 .select_from(embeddings)
                 .where(embeddings.c.model == embedding_name, embeddings.c.post_id.in_(monitor_post_ids(monitor)))
             ).scalar_one()
-        reason = _growth_reason(latest, embedded)
+        reason = _growth_reason(latest, embedded) if latest else None
     if reason is not None:
         log.info("refitting topics: %s", reason)
         update.refit = reason

@@ -42,18 +42,88 @@ FIT_SLACK = 0.5
 
 # ISO 639-1 → stop-words package list names.
 _STOP_LANGUAGES = {
-    "ar": "arabic", "bg": "bulgarian", "ca": "catalan", "cs": "czech", "da": "danish", "nl": "dutch",
-    "en": "english", "fi": "finnish", "fr": "french", "de": "german", "hi": "hindi", "hu": "hungarian",
-    "id": "indonesian", "it": "italian", "no": "norwegian", "pl": "polish", "pt": "portuguese",
-    "ro": "romanian", "ru": "russian", "sk": "slovak", "es": "spanish", "sv": "swedish", "tr": "turkish",
-    "uk": "ukrainian", "vi": "vietnamese", "fa": "persian", "el": "greek", "ko": "korean",
+    "ar": "arabic",
+    "bg": "bulgarian",
+    "ca": "catalan",
+    "cs": "czech",
+    "da": "danish",
+    "nl": "dutch",
+    "en": "english",
+    "fi": "finnish",
+    "fr": "french",
+    "de": "german",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "id": "indonesian",
+    "it": "italian",
+    "no": "norwegian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sk": "slovak",
+    "es": "spanish",
+    "sv": "swedish",
+    "tr": "turkish",
+    "uk": "ukrainian",
+    "vi": "vietnamese",
+    "fa": "persian",
+    "el": "greek",
+    "ko": "korean",
 }
 # The stop-words package has no Japanese or Chinese: function words the tokenisers keep as content.
 _CJK_STOP_WORDS = {
-    "ja": ["する", "なる", "ある", "いる", "ない", "れる", "られる", "せる", "こと", "もの", "よう", "ため", "さん",
-           "そう", "これ", "それ", "ここ", "思う", "言う", "いう", "くる", "くれる", "やる", "みる", "いく"],
-    "zh": ["我们", "你们", "他们", "她们", "自己", "什么", "没有", "一个", "这个", "那个", "就是", "可以", "因为",
-           "所以", "但是", "还是", "这样", "已经", "如果", "不是", "现在", "知道"],
+    "ja": [
+        "する",
+        "なる",
+        "ある",
+        "いる",
+        "ない",
+        "れる",
+        "られる",
+        "せる",
+        "こと",
+        "もの",
+        "よう",
+        "ため",
+        "さん",
+        "そう",
+        "これ",
+        "それ",
+        "ここ",
+        "思う",
+        "言う",
+        "いう",
+        "くる",
+        "くれる",
+        "やる",
+        "みる",
+        "いく",
+    ],
+    "zh": [
+        "我们",
+        "你们",
+        "他们",
+        "她们",
+        "自己",
+        "什么",
+        "没有",
+        "一个",
+        "这个",
+        "那个",
+        "就是",
+        "可以",
+        "因为",
+        "所以",
+        "但是",
+        "还是",
+        "这样",
+        "已经",
+        "如果",
+        "不是",
+        "现在",
+        "知道",
+    ],
 }
 # Words of two or more letters; apostrophes split (c'est → c, est; openai's → openai, s).
 TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w-]*[^\W_]\b"
@@ -74,7 +144,7 @@ class TopicFit:
         named = [t for t in self.topics if t.topic != OUTLIER and t.centroid is not None]
         return Centroids(
             topics=np.array([t.topic for t in named], dtype=np.int64),
-            vectors=np.vstack([t.centroid for t in named]) if named else np.zeros((0, 0), np.float32),
+            vectors=np.vstack([np.asarray(t.centroid) for t in named]) if named else np.zeros((0, 0), np.float32),
             min_similarity=np.array([t.min_similarity or 0.0 for t in named], dtype=np.float32),
             language_means=self.language_means,
         )
@@ -113,24 +183,36 @@ def fit_topics(
     means = language_means(embeddings, languages) if centre_languages else {}
     vectors = centred(embeddings, languages, means)
     size = min_topic_size or auto_min_topic_size(len(documents))
-    settings = {"min_topic_size": size, "umap_neighbors": min(15, len(documents) - 1), "seed": seed,
-                "centre_languages": centre_languages}
+    settings = {
+        "min_topic_size": size,
+        "umap_neighbors": min(15, len(documents) - 1),
+        "seed": seed,
+        "centre_languages": centre_languages,
+    }
     model = BERTopic(
         language="multilingual",  # "english" would strip every non-ASCII letter before counting words
         embedding_model=None,
         umap_model=UMAP(
-            n_neighbors=settings["umap_neighbors"], n_components=5, min_dist=0.0, metric="cosine",
-            random_state=seed, n_jobs=1,
+            n_neighbors=settings["umap_neighbors"],
+            n_components=5,
+            min_dist=0.0,
+            metric="cosine",
+            random_state=seed,
+            n_jobs=1,
         ),
         hdbscan_model=HDBSCAN(
-            min_cluster_size=size, min_samples=max(2, size // 3), metric="euclidean",
-            cluster_selection_method="eom", prediction_data=True,
+            min_cluster_size=size,
+            min_samples=max(2, size // 3),
+            metric="euclidean",
+            cluster_selection_method="eom",
+            prediction_data=True,
         ),
         vectorizer_model=CountVectorizer(
             stop_words=sorted(set(stop_words_for(languages)) | {w.lower() for w in extra_stop_words}),
             # BERTopic counts words over one document per topic: min_df=2 would drop every word
             # only one topic uses, i.e. the words that best tell it apart.
-            min_df=1, ngram_range=(1, 2),
+            min_df=1,
+            ngram_range=(1, 2),
             token_pattern=TOKEN_PATTERN,
         ),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
@@ -144,8 +226,13 @@ def fit_topics(
         bertopic_log = logging.getLogger("BERTopic")
         level, bertopic_log.level = bertopic_log.level, logging.ERROR
         try:
-            model.update_topics(docs, topics=assigned, vectorizer_model=model.vectorizer_model,
-                                ctfidf_model=model.ctfidf_model, top_n_words=KEYWORDS)
+            model.update_topics(
+                docs,
+                topics=assigned,
+                vectorizer_model=model.vectorizer_model,
+                ctfidf_model=model.ctfidf_model,
+                top_n_words=KEYWORDS,
+            )
         finally:
             bertopic_log.setLevel(level)
     labels = np.asarray([int(t) for t in assigned])
@@ -224,8 +311,12 @@ def _keywords_by_language(model, docs: list[str], labels: np.ndarray, languages:
     from scipy import sparse
 
     codes = np.asarray(languages)
-    classes = [(t, c) for t in sorted(set(labels.tolist()) - {OUTLIER}) for c in sorted(set(codes[labels == t]))
-               if c != "und" and ((labels == t) & (codes == c)).sum() >= MIN_TOPIC_LANGUAGE_POSTS]
+    classes = [
+        (t, c)
+        for t in sorted(set(labels.tolist()) - {OUTLIER})
+        for c in sorted(set(codes[labels == t]))
+        if c != "und" and ((labels == t) & (codes == c)).sum() >= MIN_TOPIC_LANGUAGE_POSTS
+    ]
     if not classes:
         return {}
     counts = model.vectorizer_model.transform(docs)
@@ -246,8 +337,12 @@ def _keywords_by_language(model, docs: list[str], labels: np.ndarray, languages:
 
 
 def _records(
-    model, post_ids: Sequence[int], labels: np.ndarray, vectors: np.ndarray,
-    languages: Sequence[str], by_language: dict,
+    model,
+    post_ids: Sequence[int],
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    languages: Sequence[str],
+    by_language: dict,
 ) -> tuple[list[TopicRecord], list[float | None]]:
     """Topic records (centroid, fit threshold, keywords, representatives) and each post's similarity."""
     ids = np.asarray(post_ids)

@@ -49,10 +49,13 @@ def bulk_store(
     batch: int = 10_000,
 ) -> None:
     """`n` posts linked to one run of the monitor, analysed and embedded; text i is texts[i % len]."""
+    run = 1
     with engine.begin() as conn:
-        run = conn.execute(
-            insert(runs).values(monitor=MONITOR, mode="live", started_at=T0, status="ok", counts="{}", errors="[]")
-        ).inserted_primary_key[0]
+        conn.execute(
+            insert(runs).values(
+                id=run, monitor=MONITOR, mode="live", started_at=T0, status="ok", counts="{}", errors="[]"
+            )
+        )
     for start in range(0, n, batch):
         stop = min(n, start + batch)
         ids = range(start + 1, stop + 1)
@@ -152,7 +155,8 @@ def step_refit(url: str, embedding: str) -> None:
     seconds = time.perf_counter() - started
     with engine.connect() as conn:
         model = latest_topic_model(conn, MONITOR)
-        events = Counter(e["event"] for e in topic_events_of(conn, MONITOR) if e["model_id"] == model["id"])
+        fitted = model["id"] if model else None
+        events = Counter(e["event"] for e in topic_events_of(conn, MONITOR) if e["model_id"] == fitted)
     figures = {"seconds": seconds, "peak_mb": _peak_mb(), "topics": update.topics, "posts": update.posts}
     print(json.dumps({**figures, "events": dict(sorted(events.items()))}))
 
@@ -165,19 +169,36 @@ def step_analyze(url: str, embedding: str) -> None:
 
     monitor = load_monitor(MONITOR_FILE)
     engine = open_store(url)
+    marks: dict[str, float] = {}
+
+    def progress(step: str, done: int, total: int) -> None:
+        marks.setdefault(f"{step} start", time.perf_counter())
+        if done == total:
+            marks[f"{step} end"] = time.perf_counter()
+
     started = time.perf_counter()
     backend = embedder(embedding)  # loading the model is part of the run
+    loaded = time.perf_counter()
     report = analyse(
         engine,
         monitor,
         sentiment=lambda: make_sentiment_backend("vader"),
         embedder=lambda: backend,
         embedding_name=backend.name,
+        progress=progress,
     )
+    ended = time.perf_counter()
+    steps = {
+        "model load": loaded - started,
+        "language+sentiment": marks["language and sentiment end"] - loaded,
+        "embedding": marks["embeddings end"] - marks["embeddings start"],
+        "topic placement": ended - marks["embeddings end"],
+    }
     print(
         json.dumps(
             {
-                "seconds": time.perf_counter() - started,
+                "steps": {k: round(v, 1) for k, v in steps.items()},
+                "seconds": ended - started,
                 "peak_mb": _peak_mb(),
                 "embedded": report.embedded,
                 "analysed": report.analysed,
@@ -214,10 +235,13 @@ def incremental(folder: str, n: int) -> None:
         f"peak {fit['peak_mb']:,.0f} MB",
         flush=True,
     )
+    run = 2
     with engine.begin() as conn:
-        run = conn.execute(
-            insert(runs).values(monitor=MONITOR, mode="live", started_at=T0, status="ok", counts="{}", errors="[]")
-        ).inserted_primary_key[0]
+        conn.execute(
+            insert(runs).values(
+                id=run, monitor=MONITOR, mode="live", started_at=T0, status="ok", counts="{}", errors="[]"
+            )
+        )
         conn.execute(
             insert(posts),
             [
@@ -244,6 +268,7 @@ def incremental(folder: str, n: int) -> None:
         f"anchor); embedded {result['embedded']:,} (old posts re-embedded: {result['embedded'] - len(new_texts)}), "
         f"placed {result['placed']:,} by centroid, refit: {result['refit']}, peak {result['peak_mb']:,.0f} MB"
     )
+    print("  steps (s): " + ", ".join(f"{k} {v}" for k, v in result["steps"].items()))
 
 
 def refit(folder: str, n: int) -> None:

@@ -115,20 +115,21 @@ def save_topic_model(
     Large fits pass `assignments` later, chunk by chunk, through `save_assignments`.
     """
     fitted_at = fitted_at or utc_now()
-    model_id = int(
-        conn.execute(
-            topic_models.insert().values(
-                monitor=monitor,
-                fitted_at=fitted_at,
-                embedding_model=embedding_model,
-                n_posts=len(assignments) if n_posts is None else n_posts,
-                n_topics=sum(1 for t in topic_records if t.topic >= 0),
-                settings=json.dumps(settings, sort_keys=True),
-                assigned_since=0,
-                unfit_since=0,
-            )
-        ).inserted_primary_key[0]
-    )
+    key = conn.execute(
+        topic_models.insert().values(
+            monitor=monitor,
+            fitted_at=fitted_at,
+            embedding_model=embedding_model,
+            n_posts=len(assignments) if n_posts is None else n_posts,
+            n_topics=sum(1 for t in topic_records if t.topic >= 0),
+            settings=json.dumps(settings, sort_keys=True),
+            assigned_since=0,
+            unfit_since=0,
+        )
+    ).inserted_primary_key
+    if key is None:
+        raise RuntimeError("the database returned no id for the new topic model")
+    model_id = int(key[0])
     if topic_records:
         conn.execute(topics.insert(), [_topic_row(model_id, t) for t in topic_records])
     if language_means:

@@ -54,7 +54,7 @@ def test_lineage_and_centroids_round_trip_through_the_store(engine):
         topics = queries.topic_frame(conn, MONITOR)
     assert centroids.topics.tolist() == [7] and np.allclose(centroids.vectors[0], centre)
     assert centroids.min_similarity.tolist() == [np.float32(0.4)] and set(centroids.language_means) == {"en"}
-    assert list(zip(lineage["topic"], lineage["event"], lineage["other_topic"], strict=True))[0] == (7, "split_from", 2)
+    assert next(zip(lineage["topic"], lineage["event"], lineage["other_topic"], strict=True)) == (7, "split_from", 2)
     assert topics.iloc[0]["keywords_by_language"] == {"en": ["pay"]} and topics.iloc[0]["languages"] == {"en": 3}
 
 
