@@ -326,8 +326,10 @@ def _keywords_by_language(model, docs: list[str], labels: np.ndarray, languages:
     membership = sparse.csr_matrix(
         (np.ones(len(keep)), ([rows[i] for i in keep], keep)), shape=(len(classes), len(docs))
     )
-    weights = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(membership @ counts)
-    words = model.vectorizer_model.get_feature_names_out()
+    per_class = membership @ counts
+    used = np.flatnonzero(np.asarray(per_class.sum(axis=0)).ravel())  # words only outliers use have no weight here
+    weights = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(per_class[:, used])
+    words = model.vectorizer_model.get_feature_names_out()[used]
     found: dict[int, dict[str, list[tuple[str, float]]]] = {}
     for (topic, code), row in zip(classes, weights.toarray(), strict=True):
         top = [(str(words[i]), round(float(row[i]), 4)) for i in np.argsort(-row)[:LANGUAGE_KEYWORDS] if row[i] > 0]
