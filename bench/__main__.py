@@ -1,16 +1,25 @@
 """`python -m bench [NAME …]`: run the benchmarks and print their figures.
 
 Names: pipeline (demo corpus end to end: seconds and peak memory), sentiment (VADER on labelled
-tweets), topics (BERTopic on human-labelled tweets: NMI/ARI). No name runs them all.
+tweets), topics (BERTopic on human-labelled tweets: NMI/ARI), topics-languages (NMI/ARI and
+language NMI across four languages beside plain BERTopic), topics-demo (the demo corpus's topics and
+their languages), topics-scale (1,000 new posts on 100,000; a refit over 1,000,000). No name runs them all.
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import pipeline, quality
+from bench import analyze_topics_scale, demo_topics, eval_topics, pipeline, quality
 
-BENCHMARKS = {"pipeline": pipeline.run, "sentiment": quality.sentiment, "topics": quality.topics}
+BENCHMARKS = {
+    "pipeline": pipeline.run,
+    "sentiment": quality.sentiment,
+    "topics": quality.topics,
+    "topics-languages": lambda: eval_topics.main([]),
+    "topics-demo": demo_topics.main,
+    "topics-scale": lambda: analyze_topics_scale.main([]),
+}
 
 
 def main(names: list[str]) -> int:
