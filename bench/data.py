@@ -16,8 +16,16 @@ def _find_shared_data() -> Path:
 
 
 SHARED_DATA = Path(os.environ.get("MURMUR_SHARED_DATA") or _find_shared_data())
-XLMT_LANGUAGES = {"arabic": "ar", "english": "en", "french": "fr", "german": "de", "hindi": "hi",
-                  "italian": "it", "portuguese": "pt", "spanish": "es"}
+XLMT_LANGUAGES = {
+    "arabic": "ar",
+    "english": "en",
+    "french": "fr",
+    "german": "de",
+    "hindi": "hi",
+    "italian": "it",
+    "portuguese": "pt",
+    "spanish": "es",
+}
 
 
 def available() -> bool:

@@ -27,12 +27,16 @@ def run() -> None:
         pages = sum(t.pages for t in result.tallies.values())
         fetched = sum(t.fetched for t in result.tallies.values())
         matched = sum(t.matched for t in result.tallies.values())
-        print(f"demo load: {pages} pages from {len(result.tallies)} sources, {fetched} posts parsed, "
-              f"{matched} matched, {load_s:.2f} s ({fetched / load_s:,.0f} posts/s parse+filter+store)")
+        print(
+            f"demo load: {pages} pages from {len(result.tallies)} sources, {fetched} posts parsed, "
+            f"{matched} matched, {load_s:.2f} s ({fetched / load_s:,.0f} posts/s parse+filter+store)"
+        )
 
         report, total, steps = timed_analysis(engine, monitor)
-        print(f"analysis: {report.analysed} posts in {total:.1f} s, {report.topics} topics, "
-              f"{report.unscored} unscored by {monitor.analysis.sentiment}")
+        print(
+            f"analysis: {report.analysed} posts in {total:.1f} s, {report.topics} topics, "
+            f"{report.unscored} unscored by {monitor.analysis.sentiment}"
+        )
         for step, seconds in steps.items():
             print(f"  {step}: {seconds:.1f} s")
         embed = steps.get("embeddings")

@@ -42,7 +42,7 @@ def topics() -> None:
         _topics_with(make_embedding_backend(setting))
 
 
-def _topics_with(embedder) -> None:  # noqa: ANN001
+def _topics_with(embedder) -> None:
     print(f"{'set':<10} {'n':>5} {'labels':>6} {'topics':>6} {'outliers':>8} {'NMI':>6} {'ARI':>6} {'seconds':>8}")
     for language in ("en", "es", "gr", "ja"):
         texts, gold = data.single_topic_tweets(language)
@@ -56,6 +56,9 @@ def _topics_with(embedder) -> None:  # noqa: ANN001
             continue
         seconds = time.perf_counter() - started
         found = [t for _, t, _ in fit.assignments]
-        print(f"{language + '_1000':<10} {len(texts):>5} {len(set(gold)):>6} "
-              f"{sum(t.topic >= 0 for t in fit.topics):>6} {found.count(-1) / len(found):>8.0%} "
-              f"{normalized_mutual_info_score(gold, found):>6.3f} {adjusted_rand_score(gold, found):>6.3f} {seconds:>8.1f}")
+        print(
+            f"{language + '_1000':<10} {len(texts):>5} {len(set(gold)):>6} "
+            f"{sum(t.topic >= 0 for t in fit.topics):>6} {found.count(-1) / len(found):>8.0%} "
+            f"{normalized_mutual_info_score(gold, found):>6.3f} {adjusted_rand_score(gold, found):>6.3f} "
+            f"{seconds:>8.1f}"
+        )

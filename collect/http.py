@@ -121,11 +121,11 @@ class RetryTransport(httpx.BaseTransport):
             except httpx.TransportError as exc:
                 if last:
                     raise SourceUnavailable(
-                        f"{host} could not be reached ({type(exc).__name__}) "
-                        f"after {self._max_attempts} attempts"
+                        f"{host} could not be reached ({type(exc).__name__}) after {self._max_attempts} attempts"
                     ) from exc
-                self._pause(self._backoff_delay(attempt),
-                            f"{request.method} {where} failed ({type(exc).__name__})", attempt)
+                self._pause(
+                    self._backoff_delay(attempt), f"{request.method} {where} failed ({type(exc).__name__})", attempt
+                )
                 continue
 
             self._note_quota(host, response)
@@ -138,8 +138,7 @@ class RetryTransport(httpx.BaseTransport):
             asked = self._requested_delay(response)
             if asked is not None and asked > self._max_wait:
                 raise SourceHTTPError(
-                    f"{answered} and asked to wait {asked:.0f} s, more than the "
-                    f"{self._max_wait:g} s limit",
+                    f"{answered} and asked to wait {asked:.0f} s, more than the {self._max_wait:g} s limit",
                     status,
                 )
             if asked is not None:
@@ -202,8 +201,7 @@ class RetryTransport(httpx.BaseTransport):
             self._quota_reset[host] = self._clock() + delay
 
     def _pause(self, delay: float, what: str, attempt: int) -> None:
-        logger.warning("%s; retrying in %.1f s (attempt %d of %d)",
-                       what, delay, attempt + 1, self._max_attempts)
+        logger.warning("%s; retrying in %.1f s (attempt %d of %d)", what, delay, attempt + 1, self._max_attempts)
         if delay > 0:
             self._sleep(delay)
 

@@ -21,8 +21,12 @@ from monitor.options import Option, check_table
 
 # Options every source accepts besides its own (`enabled` is read by monitor.config).
 COMMON_OPTIONS = {
-    "base_url": Option(str, "", "replaces the scheme and host of the platform's URLs, keeping their paths "
-                       "(a mirror, a proxy, a test server); empty = the platform itself"),
+    "base_url": Option(
+        str,
+        "",
+        "replaces the scheme and host of the platform's URLs, keeping their paths "
+        "(a mirror, a proxy, a test server); empty = the platform itself",
+    ),
 }
 
 
@@ -80,5 +84,5 @@ def _base_url(where: str, key: str, value: str) -> str | None:
     except httpx.InvalidURL:
         url = None
     if url is None or url.scheme not in _URL_SCHEMES or not url.host or url.query:
-        raise ConfigError(where, key, f"expected an http(s) or ws(s) URL like \"http://127.0.0.1:8080\", got {value!r}")
+        raise ConfigError(where, key, f'expected an http(s) or ws(s) URL like "http://127.0.0.1:8080", got {value!r}')
     return value

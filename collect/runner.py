@@ -233,8 +233,9 @@ def _retain(engine: Engine, monitor: Monitor) -> None:
 def _start(engine: Engine, monitor: Monitor, mode: str) -> RunResult:
     with engine.begin() as conn:
         for run_id in interrupt_stale_runs(conn, monitor.name):
-            log.warning("run %d of %s was left running by a process that died; marked interrupted",
-                        run_id, monitor.name)
+            log.warning(
+                "run %d of %s was left running by a process that died; marked interrupted", run_id, monitor.name
+            )
         run_id = start_run(conn, monitor.name, mode)
     return RunResult(run_id=run_id, mode=mode, status="running")
 
@@ -258,7 +259,8 @@ def _ingest(
         with _item_warnings(module.NAME, tally):
             posts = module.parse(page.body)
         kept = [
-            post for post in posts
+            post
+            for post in posts
             if (post.deleted or monitor.query.matches(post.searchable_text))
             and post.created_at >= monitor.start
             and (until is None or post.created_at <= until)

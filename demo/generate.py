@@ -19,6 +19,7 @@ properties the demo relies on (see `check`).
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import math
 import random
@@ -62,38 +63,294 @@ LAUNCH = _epoch(12, 9, 18)
 
 # Posts (stories + comments) per UTC day.
 DAILY = {
-    "11-12": 11, "11-13": 12, "11-14": 14, "11-15": 12, "11-16": 10, "11-17": 11, "11-18": 16,
-    "11-19": 15, "11-20": 17, "11-21": 16, "11-22": 18, "11-23": 13, "11-24": 15, "11-25": 22,
-    "11-26": 385, "11-27": 245, "11-28": 150, "11-29": 96, "11-30": 70, "12-01": 56, "12-02": 54,
-    "12-03": 45, "12-04": 40, "12-05": 44, "12-06": 34, "12-07": 27, "12-08": 31, "12-09": 170,
+    "11-12": 11,
+    "11-13": 12,
+    "11-14": 14,
+    "11-15": 12,
+    "11-16": 10,
+    "11-17": 11,
+    "11-18": 16,
+    "11-19": 15,
+    "11-20": 17,
+    "11-21": 16,
+    "11-22": 18,
+    "11-23": 13,
+    "11-24": 15,
+    "11-25": 22,
+    "11-26": 385,
+    "11-27": 245,
+    "11-28": 150,
+    "11-29": 96,
+    "11-30": 70,
+    "12-01": 56,
+    "12-02": 54,
+    "12-03": 45,
+    "12-04": 40,
+    "12-05": 44,
+    "12-06": 34,
+    "12-07": 27,
+    "12-08": 31,
+    "12-09": 170,
     "12-10": 110,
 }
 
 LANGS = ("en", "ar", "fr", "de", "es", "pt", "it", "ja")
-LANG_SHARE = {"en": .425, "ar": .14, "fr": .105, "de": .105, "es": .105, "pt": .042, "it": .042, "ja": .036}
-BAY_SHARE = {"en": .72, "ar": .12, "fr": .06, "de": .05, "es": .05}
-PLAIN_SHARE = {"en": .55, "ar": .10, "fr": .08, "de": .08, "es": .08, "pt": .04, "it": .04, "ja": .03}
-NOISE_RATE = {"bay": .03, "plain": .03}
+LANG_SHARE = {"en": 0.425, "ar": 0.14, "fr": 0.105, "de": 0.105, "es": 0.105, "pt": 0.042, "it": 0.042, "ja": 0.036}
+BAY_SHARE = {"en": 0.72, "ar": 0.12, "fr": 0.06, "de": 0.05, "es": 0.05}
+PLAIN_SHARE = {"en": 0.55, "ar": 0.10, "fr": 0.08, "de": 0.08, "es": 0.08, "pt": 0.04, "it": 0.04, "ja": 0.03}
+NOISE_RATE = {"bay": 0.03, "plain": 0.03}
 
 # Relative activity per UTC hour, by the writers' usual time zones.
 DIURNAL = {
-    "en": [.60, .50, .40, .30, .25, .25, .30, .40, .50, .60, .70, .80, .90, 1, 1, 1, 1, 1, 1, .95, .90, .85, .80, .70],
-    "ar": [.30, .20, .15, .15, .20, .35, .50, .70, .85, .90, .90, .90, .95, 1, 1, 1, 1, 1, 1, .95, .85, .70, .55, .40],
-    "fr": [.25, .15, .10, .08, .08, .15, .35, .60, .80, .90, .90, .95, 1, .95, .95, .95, .95, 1, 1, 1, .95, .85, .65, .40],
-    "de": [.20, .12, .08, .06, .08, .18, .40, .65, .85, .90, .90, .95, 1, .95, .95, .95, .95, 1, 1, 1, .90, .75, .55, .35],
-    "es": [.45, .35, .25, .15, .10, .12, .25, .45, .65, .80, .85, .90, .95, .95, .95, .95, 1, 1, 1, 1, 1, .95, .80, .60],
-    "pt": [.70, .55, .40, .25, .15, .10, .10, .15, .30, .50, .70, .85, .90, .95, 1, 1, 1, 1, .95, .95, .95, .90, .90, .80],
-    "it": [.20, .12, .08, .06, .08, .15, .35, .60, .80, .90, .90, .95, 1, .90, .90, .95, .95, 1, 1, 1, .95, .80, .55, .35],
-    "ja": [.90, 1, 1, 1, 1, .95, .90, .80, .80, .85, .90, 1, 1, .90, .70, .50, .30, .15, .10, .08, .10, .20, .40, .65],
+    "en": [
+        0.60,
+        0.50,
+        0.40,
+        0.30,
+        0.25,
+        0.25,
+        0.30,
+        0.40,
+        0.50,
+        0.60,
+        0.70,
+        0.80,
+        0.90,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        0.95,
+        0.90,
+        0.85,
+        0.80,
+        0.70,
+    ],
+    "ar": [
+        0.30,
+        0.20,
+        0.15,
+        0.15,
+        0.20,
+        0.35,
+        0.50,
+        0.70,
+        0.85,
+        0.90,
+        0.90,
+        0.90,
+        0.95,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        0.95,
+        0.85,
+        0.70,
+        0.55,
+        0.40,
+    ],
+    "fr": [
+        0.25,
+        0.15,
+        0.10,
+        0.08,
+        0.08,
+        0.15,
+        0.35,
+        0.60,
+        0.80,
+        0.90,
+        0.90,
+        0.95,
+        1,
+        0.95,
+        0.95,
+        0.95,
+        0.95,
+        1,
+        1,
+        1,
+        0.95,
+        0.85,
+        0.65,
+        0.40,
+    ],
+    "de": [
+        0.20,
+        0.12,
+        0.08,
+        0.06,
+        0.08,
+        0.18,
+        0.40,
+        0.65,
+        0.85,
+        0.90,
+        0.90,
+        0.95,
+        1,
+        0.95,
+        0.95,
+        0.95,
+        0.95,
+        1,
+        1,
+        1,
+        0.90,
+        0.75,
+        0.55,
+        0.35,
+    ],
+    "es": [
+        0.45,
+        0.35,
+        0.25,
+        0.15,
+        0.10,
+        0.12,
+        0.25,
+        0.45,
+        0.65,
+        0.80,
+        0.85,
+        0.90,
+        0.95,
+        0.95,
+        0.95,
+        0.95,
+        1,
+        1,
+        1,
+        1,
+        1,
+        0.95,
+        0.80,
+        0.60,
+    ],
+    "pt": [
+        0.70,
+        0.55,
+        0.40,
+        0.25,
+        0.15,
+        0.10,
+        0.10,
+        0.15,
+        0.30,
+        0.50,
+        0.70,
+        0.85,
+        0.90,
+        0.95,
+        1,
+        1,
+        1,
+        1,
+        0.95,
+        0.95,
+        0.95,
+        0.90,
+        0.90,
+        0.80,
+    ],
+    "it": [
+        0.20,
+        0.12,
+        0.08,
+        0.06,
+        0.08,
+        0.15,
+        0.35,
+        0.60,
+        0.80,
+        0.90,
+        0.90,
+        0.95,
+        1,
+        0.90,
+        0.90,
+        0.95,
+        0.95,
+        1,
+        1,
+        1,
+        0.95,
+        0.80,
+        0.55,
+        0.35,
+    ],
+    "ja": [
+        0.90,
+        1,
+        1,
+        1,
+        1,
+        0.95,
+        0.90,
+        0.80,
+        0.80,
+        0.85,
+        0.90,
+        1,
+        1,
+        0.90,
+        0.70,
+        0.50,
+        0.30,
+        0.15,
+        0.10,
+        0.08,
+        0.10,
+        0.20,
+        0.40,
+        0.65,
+    ],
 }
 
 # Which conversations people have, by phase of the story.
 PHASE_WEIGHTS = {
     "pre": {"rumours": 1.0},
-    "leak": {"leak": .24, "labour": .17, "artwash": .17, "response": .12, "quality": .16, "jobs": .09, "rumours": .05},
-    "after": {"labour": .18, "artwash": .16, "leak": .10, "response": .14, "quality": .13, "jobs": .19, "rumours": .10},
-    "prelaunch": {"rumours": .45, "labour": .10, "artwash": .10, "response": .06, "quality": .10, "jobs": .14, "leak": .05},
-    "launch": {"launch": .55, "quality": .14, "jobs": .10, "labour": .08, "artwash": .06, "response": .03, "leak": .04},
+    "leak": {
+        "leak": 0.24,
+        "labour": 0.17,
+        "artwash": 0.17,
+        "response": 0.12,
+        "quality": 0.16,
+        "jobs": 0.09,
+        "rumours": 0.05,
+    },
+    "after": {
+        "labour": 0.18,
+        "artwash": 0.16,
+        "leak": 0.10,
+        "response": 0.14,
+        "quality": 0.13,
+        "jobs": 0.19,
+        "rumours": 0.10,
+    },
+    "prelaunch": {
+        "rumours": 0.45,
+        "labour": 0.10,
+        "artwash": 0.10,
+        "response": 0.06,
+        "quality": 0.10,
+        "jobs": 0.14,
+        "leak": 0.05,
+    },
+    "launch": {
+        "launch": 0.55,
+        "quality": 0.14,
+        "jobs": 0.10,
+        "labour": 0.08,
+        "artwash": 0.06,
+        "response": 0.03,
+        "leak": 0.04,
+    },
 }
 CONVERSATIONS = ("rumours", "labour", "artwash", "leak", "response", "quality", "jobs", "launch")
 
@@ -133,7 +390,9 @@ _AFTER_SHUTDOWN = re.compile(
     r"three hours|hours later|trois heures|drei Stunden|tres horas|três horas|tre ore|3時間|ثلاث ساعات|"
     r"shut|revok|kill switch|paus|took the Space down|died|anymore|retiré|coupure|coupe l'accès|"
     r"gekappt|entfernt|abschalten|cortara|retiró|apagar|cortar o acesso|tagliasse|sospes|suspend|"
-    r"遮断|一時停止|أزالت|تقطع|تعليق|إيقاف|قطع الوصول", re.I)
+    r"遮断|一時停止|أزالت|تقطع|تعليق|إيقاف|قطع الوصول",
+    re.I,
+)
 
 
 # --- the monitor query, as a plain regex check ---------------------------------------------------
@@ -141,8 +400,7 @@ _AFTER_SHUTDOWN = re.compile(
 # variants are folded; a bare word matches as a prefix, a "phrase" as whole words; an Arabic term
 # may carry an attached و ف ب ل ك and the article ال.
 
-_FOLD = (("أ", "ا"), ("إ", "ا"), ("آ", "ا"), ("ٱ", "ا"), ("ة", "ه"), ("ى", "ي"), ("ؤ", "و"), ("ئ", "ي"),
-         ("\u0640", ""))
+_FOLD = (("أ", "ا"), ("إ", "ا"), ("آ", "ا"), ("ٱ", "ا"), ("ة", "ه"), ("ى", "ي"), ("ؤ", "و"), ("ئ", "ي"), ("\u0640", ""))
 _CLITICS = "(?:[وفبلك]?ال|[وف]?لل|[وفبلك])?"
 RE_SORA = re.compile(rf"(?<!\w)(?:sora|{_CLITICS}سورا)(?!\w)")
 RE_LEAK = re.compile(rf"(?<!\w)(?:leak|{_CLITICS}تسريب|pr\W+puppets(?!\w))")
@@ -171,11 +429,22 @@ def monitor_matches(text: str) -> bool:
 # --- phrase banks ----------------------------------------------------------------------------------
 
 LANG_DATA = {
-    "en": {"bank": _phrases_en.BANK, "openers": _phrases_en.OPENERS, "closers": _phrases_en.CLOSERS,
-           "replies": _phrases_en.REPLY_OPENERS, "links": _phrases_en.LINK_LEADS,
-           "bay": _phrases_en.NOISE_BAY, "plain": _phrases_en.NOISE_PLAIN},
-    "ar": _phrases_ar.AR, "fr": _phrases_eu.FR, "de": _phrases_eu.DE, "es": _phrases_eu.ES,
-    "pt": _phrases_more.PT, "it": _phrases_more.IT, "ja": _phrases_more.JA,
+    "en": {
+        "bank": _phrases_en.BANK,
+        "openers": _phrases_en.OPENERS,
+        "closers": _phrases_en.CLOSERS,
+        "replies": _phrases_en.REPLY_OPENERS,
+        "links": _phrases_en.LINK_LEADS,
+        "bay": _phrases_en.NOISE_BAY,
+        "plain": _phrases_en.NOISE_PLAIN,
+    },
+    "ar": _phrases_ar.AR,
+    "fr": _phrases_eu.FR,
+    "de": _phrases_eu.DE,
+    "es": _phrases_eu.ES,
+    "pt": _phrases_more.PT,
+    "it": _phrases_more.IT,
+    "ja": _phrases_more.JA,
 }
 
 
@@ -264,10 +533,10 @@ def day_start(key: str) -> int:
 def event_factor(t: int) -> float:
     if _epoch(11, 26) <= t < _epoch(11, 27):
         if t < NOTICED:
-            return .05
-        return .5 if t < NOTICED + 1800 else 1.0
+            return 0.05
+        return 0.5 if t < NOTICED + 1800 else 1.0
     if PRELAUNCH <= t < LAUNCH:
-        return .08
+        return 0.08
     return 1.0
 
 
@@ -285,8 +554,9 @@ def build_stories(rng: random.Random) -> list[Post]:
         month, day = (int(x) for x in date.split("-"))
         hour, minute = (int(x) for x in clock.split(":"))
         t = _epoch(month, day, hour, minute, rng.randrange(60))
-        stories.append(Post(seq=i, t=t, lang=lang, kind="story", conv=conv, pull=pull, title=title,
-                            url=url, story_text=text))
+        stories.append(
+            Post(seq=i, t=t, lang=lang, kind="story", conv=conv, pull=pull, title=title, url=url, story_text=text)
+        )
     return sorted(stories, key=lambda p: p.t)
 
 
@@ -294,10 +564,10 @@ def story_weight(story: Post, t: int, lang: str) -> float:
     age = (t - story.t) / 3600
     if age < 1 / 60:
         return 0.0
-    weight = story.pull * (math.exp(-age / 16) + .03 * math.exp(-age / 120))
+    weight = story.pull * (math.exp(-age / 16) + 0.03 * math.exp(-age / 120))
     if story.lang == lang:
         return weight * 20
-    return weight if story.lang == "en" else weight * .02
+    return weight if story.lang == "en" else weight * 0.02
 
 
 def build_threads(rng: random.Random, stories: list[Post]) -> list[Post]:
@@ -305,7 +575,7 @@ def build_threads(rng: random.Random, stories: list[Post]) -> list[Post]:
     per_day = Counter(datetime.fromtimestamp(s.t, timezone.utc).strftime("%m-%d") for s in stories)
     planned: list[tuple[int, str, str]] = []  # (time, language, noise kind or "")
     for day, target in DAILY.items():
-        jitter = rng.uniform(.94, 1.06) if target < 30 else rng.uniform(.98, 1.02)
+        jitter = rng.uniform(0.94, 1.06) if target < 30 else rng.uniform(0.98, 1.02)
         for _ in range(max(0, round(target * jitter) - per_day[day])):
             roll = rng.random()
             noise = "bay" if roll < NOISE_RATE["bay"] else "plain" if roll < sum(NOISE_RATE.values()) else ""
@@ -321,7 +591,7 @@ def build_threads(rng: random.Random, stories: list[Post]) -> list[Post]:
     comments: list[Post] = []
     thread: dict[int, list[Post]] = defaultdict(list)
     for seq, (t, lang, noise) in enumerate(planned, start=len(stories)):
-        if noise == "plain" and rng.random() < .35:
+        if noise == "plain" and rng.random() < 0.35:
             pool = [s for s in stories if s.noise is None]  # plain Sora talk inside a leak thread
         else:
             pool = [s for s in stories if s.noise == (noise or None)]
@@ -336,8 +606,8 @@ def build_threads(rng: random.Random, stories: list[Post]) -> list[Post]:
 
         earlier = [c for c in thread[story.seq] if c.t < t - 30]
         parent = story
-        if earlier and rng.random() > .42:
-            cw = [math.exp(-(t - c.t) / 18000) * (6 if c.lang == lang else .4) for c in earlier]
+        if earlier and rng.random() > 0.42:
+            cw = [math.exp(-(t - c.t) / 18000) * (6 if c.lang == lang else 0.4) for c in earlier]
             parent = rng.choices(earlier, cw)[0]
 
         if noise:
@@ -346,9 +616,9 @@ def build_threads(rng: random.Random, stories: list[Post]) -> list[Post]:
             allowed = PHASE_WEIGHTS[phase(t)]
             if t < SHUTDOWN:  # no statement from OpenAI yet
                 allowed = {k: v for k, v in allowed.items() if k != "response"}
-            if parent is not story and parent.conv in allowed and rng.random() < .55:
+            if parent is not story and parent.conv in allowed and rng.random() < 0.55:
                 conv = parent.conv
-            elif story.conv in allowed and rng.random() < .4:
+            elif story.conv in allowed and rng.random() < 0.4:
                 conv = story.conv
             else:
                 conv = weighted(rng, allowed)
@@ -362,30 +632,215 @@ def build_threads(rng: random.Random, stories: list[Post]) -> list[Post]:
 # --- authors -----------------------------------------------------------------------------------------
 
 HANDLE_PARTS = {
-    "en": {"names": "mira jonas priya tomas eli nadia sam ivy leo rafa kit noor dev ana theo ben zoe lena hank ruth oskar june ravi wes tova".split(),
-           "words": "quiet lazy rusty tiny brave lucid stale silent amber cobalt hollow misty static sleepy crisp feral velvet polar dusty mellow noisy bitter gentle grumpy rapid cosmic pale modest frugal idle salty lunar".split(),
-           "things": "compiler kernel pixel lambda otter heron falcon bytes socket vector sprocket lantern harbor badger walrus comet gopher cursor buffer parser thread shader daemon cactus pebble ferret mantis quokka beacon fog moss fern tide dune reef lark wren pine gale".split()},
-    "ar": {"names": "omar layla karim nour yasmin tarek hadi sara khaled rania samir huda fadi amal ziad maha bilal dina yousef lina hamza salma anas reem majed faris lubna".split(),
-           "words": "qamar bahr nakhla sahra jabal wadi rimal najm".split(),
-           "things": "dev codes builds ops pixels lab byte".split()},
-    "fr": {"names": "claire julien amelie mathis lucie hugo manon camille bastien chloe antoine elodie yann gael".split(),
-           "words": "lapin renard castor mistral galette caillou hibou corbeau fromage crepe".split(),
-           "things": "bleu gris rouge sage vif doux".split()},
-    "de": {"names": "jan lukas anna felix jonas lea tobias miriam katrin stefan hannes ines jannik".split(),
-           "words": "nebel kaese brot fuchs dachs wolke eisen kiesel funke spatz igel".split(),
-           "things": "kerze topf bude kopf werk zeug".split()},
-    "es": {"names": "lucia pablo marta diego sofia javier elena carlos nerea alvaro mateo irene".split(),
-           "words": "gato lobo niebla cafe tortuga rayo luna pulpo bicho churro mango".split(),
-           "things": "loco azul verde rojo sabio".split()},
-    "pt": {"names": "joao ana pedro bia rafael camila thiago leticia caio".split(),
-           "words": "caju sabia tucano brisa farol capivara".split(),
-           "things": "dev azul lab".split()},
-    "it": {"names": "giulia marco luca chiara matteo davide elisa paolo".split(),
-           "words": "gatto nebbia lupo vento riccio fico brodo".split(),
-           "things": "dev blu lab".split()},
-    "ja": {"names": "kenta yuki haruto sakura ren aoi daiki mei sho hina".split(),
-           "words": "hoshi tanuki kitsune neko kumo mochi tsuki yama umi".split(),
-           "things": "dev lab works".split()},
+    "en": {
+        "names": [
+            "mira",
+            "jonas",
+            "priya",
+            "tomas",
+            "eli",
+            "nadia",
+            "sam",
+            "ivy",
+            "leo",
+            "rafa",
+            "kit",
+            "noor",
+            "dev",
+            "ana",
+            "theo",
+            "ben",
+            "zoe",
+            "lena",
+            "hank",
+            "ruth",
+            "oskar",
+            "june",
+            "ravi",
+            "wes",
+            "tova",
+        ],
+        "words": [
+            "quiet",
+            "lazy",
+            "rusty",
+            "tiny",
+            "brave",
+            "lucid",
+            "stale",
+            "silent",
+            "amber",
+            "cobalt",
+            "hollow",
+            "misty",
+            "static",
+            "sleepy",
+            "crisp",
+            "feral",
+            "velvet",
+            "polar",
+            "dusty",
+            "mellow",
+            "noisy",
+            "bitter",
+            "gentle",
+            "grumpy",
+            "rapid",
+            "cosmic",
+            "pale",
+            "modest",
+            "frugal",
+            "idle",
+            "salty",
+            "lunar",
+        ],
+        "things": [
+            "compiler",
+            "kernel",
+            "pixel",
+            "lambda",
+            "otter",
+            "heron",
+            "falcon",
+            "bytes",
+            "socket",
+            "vector",
+            "sprocket",
+            "lantern",
+            "harbor",
+            "badger",
+            "walrus",
+            "comet",
+            "gopher",
+            "cursor",
+            "buffer",
+            "parser",
+            "thread",
+            "shader",
+            "daemon",
+            "cactus",
+            "pebble",
+            "ferret",
+            "mantis",
+            "quokka",
+            "beacon",
+            "fog",
+            "moss",
+            "fern",
+            "tide",
+            "dune",
+            "reef",
+            "lark",
+            "wren",
+            "pine",
+            "gale",
+        ],
+    },
+    "ar": {
+        "names": [
+            "omar",
+            "layla",
+            "karim",
+            "nour",
+            "yasmin",
+            "tarek",
+            "hadi",
+            "sara",
+            "khaled",
+            "rania",
+            "samir",
+            "huda",
+            "fadi",
+            "amal",
+            "ziad",
+            "maha",
+            "bilal",
+            "dina",
+            "yousef",
+            "lina",
+            "hamza",
+            "salma",
+            "anas",
+            "reem",
+            "majed",
+            "faris",
+            "lubna",
+        ],
+        "words": ["qamar", "bahr", "nakhla", "sahra", "jabal", "wadi", "rimal", "najm"],
+        "things": ["dev", "codes", "builds", "ops", "pixels", "lab", "byte"],
+    },
+    "fr": {
+        "names": [
+            "claire",
+            "julien",
+            "amelie",
+            "mathis",
+            "lucie",
+            "hugo",
+            "manon",
+            "camille",
+            "bastien",
+            "chloe",
+            "antoine",
+            "elodie",
+            "yann",
+            "gael",
+        ],
+        "words": ["lapin", "renard", "castor", "mistral", "galette", "caillou", "hibou", "corbeau", "fromage", "crepe"],
+        "things": ["bleu", "gris", "rouge", "sage", "vif", "doux"],
+    },
+    "de": {
+        "names": [
+            "jan",
+            "lukas",
+            "anna",
+            "felix",
+            "jonas",
+            "lea",
+            "tobias",
+            "miriam",
+            "katrin",
+            "stefan",
+            "hannes",
+            "ines",
+            "jannik",
+        ],
+        "words": ["nebel", "kaese", "brot", "fuchs", "dachs", "wolke", "eisen", "kiesel", "funke", "spatz", "igel"],
+        "things": ["kerze", "topf", "bude", "kopf", "werk", "zeug"],
+    },
+    "es": {
+        "names": [
+            "lucia",
+            "pablo",
+            "marta",
+            "diego",
+            "sofia",
+            "javier",
+            "elena",
+            "carlos",
+            "nerea",
+            "alvaro",
+            "mateo",
+            "irene",
+        ],
+        "words": ["gato", "lobo", "niebla", "cafe", "tortuga", "rayo", "luna", "pulpo", "bicho", "churro", "mango"],
+        "things": ["loco", "azul", "verde", "rojo", "sabio"],
+    },
+    "pt": {
+        "names": ["joao", "ana", "pedro", "bia", "rafael", "camila", "thiago", "leticia", "caio"],
+        "words": ["caju", "sabia", "tucano", "brisa", "farol", "capivara"],
+        "things": ["dev", "azul", "lab"],
+    },
+    "it": {
+        "names": ["giulia", "marco", "luca", "chiara", "matteo", "davide", "elisa", "paolo"],
+        "words": ["gatto", "nebbia", "lupo", "vento", "riccio", "fico", "brodo"],
+        "things": ["dev", "blu", "lab"],
+    },
+    "ja": {
+        "names": ["kenta", "yuki", "haruto", "sakura", "ren", "aoi", "daiki", "mei", "sho", "hina"],
+        "words": ["hoshi", "tanuki", "kitsune", "neko", "kumo", "mochi", "tsuki", "yama", "umi"],
+        "things": ["dev", "lab", "works"],
+    },
 }
 
 
@@ -393,15 +848,15 @@ def make_handle(rng: random.Random, lang: str) -> str:
     parts = HANDLE_PARTS[lang]
     names, words, things = parts["names"], parts["words"], parts["things"]
     pattern = rng.random()
-    if pattern < .25:
+    if pattern < 0.25:
         return f"{rng.choice(names)}_{rng.choice('abcdefghijklmnoprstvwz')}"
-    if pattern < .40:
+    if pattern < 0.40:
         return f"{rng.choice(names)}{rng.randrange(2, 99)}"
-    if pattern < .75:
+    if pattern < 0.75:
         return f"{rng.choice(words)}{rng.choice(things)}"
-    if pattern < .85:
+    if pattern < 0.85:
         return f"{rng.choice(names)}{rng.choice(['_', ''])}{rng.choice(things)}"
-    if pattern < .97:
+    if pattern < 0.97:
         return f"{rng.choice(words)}{rng.choice(['_', '-', ''])}{rng.randrange(1, 999)}"
     return f"throwaway{rng.randrange(1000, 9999)}"
 
@@ -429,20 +884,20 @@ def make_authors(rng: random.Random) -> dict[str, list[Author]]:
 
 def author_style(rng: random.Random, lang: str) -> dict:
     style = {
-        "lower": lang == "en" and rng.random() < .06,
-        "typos": .22 if rng.random() < .15 else .03,
-        "emoji": .3 if rng.random() < .08 else .01,
+        "lower": lang == "en" and rng.random() < 0.06,
+        "typos": 0.22 if rng.random() < 0.15 else 0.03,
+        "emoji": 0.3 if rng.random() < 0.08 else 0.01,
     }
     if lang == "ar":
-        careful = rng.random() < .22  # writes harakat, keeps every hamza
+        careful = rng.random() < 0.22  # writes harakat, keeps every hamza
         style.update(
             harakat=careful,
-            hamza="keep" if careful else rng.choices(["keep", "initial", "all"], [.45, .25, .30])[0],
-            ta=not careful and rng.random() < .15,
-            ya=not careful and rng.random() < .15,
-            sora=rng.choices(["arabic", "latin", "both"], [.52, .38, .10])[0],
-            openai=rng.choices(["OpenAI", "أوبن إيه آي", "اوبن ايه اي"], [.6, .28, .12])[0],
-            hf=rng.random() < .2,
+            hamza="keep" if careful else rng.choices(["keep", "initial", "all"], [0.45, 0.25, 0.30])[0],
+            ta=not careful and rng.random() < 0.15,
+            ya=not careful and rng.random() < 0.15,
+            sora=rng.choices(["arabic", "latin", "both"], [0.52, 0.38, 0.10])[0],
+            openai=rng.choices(["OpenAI", "أوبن إيه آي", "اوبن ايه اي"], [0.6, 0.28, 0.12])[0],
+            hf=rng.random() < 0.2,
         )
     return style
 
@@ -454,7 +909,7 @@ def assign_authors(rng: random.Random, posts: list[Post], authors: dict[str, lis
     for lang in LANGS:
         pool = authors[lang][: by_lang[lang]]
         cap = max(10.0, 100.0 * len(pool) / N_AUTHORS["en"])
-        weights = [min(rng.paretovariate(.75), cap) for _ in pool]
+        weights = [min(rng.paretovariate(0.75), cap) for _ in pool]
         slots = list(pool) + rng.choices(pool, weights, k=by_lang[lang] - len(pool))
         rng.shuffle(slots)
         queues[lang] = slots
@@ -470,10 +925,23 @@ def assign_authors(rng: random.Random, posts: list[Post], authors: dict[str, lis
 # --- writing a post ---------------------------------------------------------------------------------
 
 HARAKAT = {
-    "التسريب": "التَّسْرِيب", "تسريب": "تَسْرِيب", "الفنانين": "الفَنَّانِين", "الفنانون": "الفَنَّانُون",
-    "الشركة": "الشَّرِكَة", "العمل": "العَمَل", "النموذج": "النَّمُوذَج", "نموذج": "نَمُوذَج",
-    "الوصول": "الوُصُول", "البيان": "البَيَان", "أجر": "أَجْر", "الذكاء": "الذَّكَاء", "سورا": "سُورَا",
-    "مقاطع": "مَقَاطِع", "الرسالة": "الرِّسَالَة", "الجودة": "الجَوْدَة", "مجانًا": "مَجَّانًا",
+    "التسريب": "التَّسْرِيب",
+    "تسريب": "تَسْرِيب",
+    "الفنانين": "الفَنَّانِين",
+    "الفنانون": "الفَنَّانُون",
+    "الشركة": "الشَّرِكَة",
+    "العمل": "العَمَل",
+    "النموذج": "النَّمُوذَج",
+    "نموذج": "نَمُوذَج",
+    "الوصول": "الوُصُول",
+    "البيان": "البَيَان",
+    "أجر": "أَجْر",
+    "الذكاء": "الذَّكَاء",
+    "سورا": "سُورَا",
+    "مقاطع": "مَقَاطِع",
+    "الرسالة": "الرِّسَالَة",
+    "الجودة": "الجَوْدَة",
+    "مجانًا": "مَجَّانًا",
 }
 _AR_WORD = re.compile(r"(?<!\w)(" + "|".join(sorted(HARAKAT, key=len, reverse=True)) + r")(?!\w)")
 _FINAL_YA = re.compile(r"(?<!\w)(في|الذي|التي|يعني|حتي|علي)(?!\w)")
@@ -482,7 +950,7 @@ _FINAL_YA = re.compile(r"(?<!\w)(في|الذي|التي|يعني|حتي|علي)(
 def arabic_orthography(text: str, style: dict, rng: random.Random) -> str:
     """One writer's spelling habits; the monitor folds all of them back together."""
     if style["harakat"]:
-        text = _AR_WORD.sub(lambda m: HARAKAT[m[1]] if rng.random() < .6 else m[1], text)
+        text = _AR_WORD.sub(lambda m: HARAKAT[m[1]] if rng.random() < 0.6 else m[1], text)
     if style["hamza"] == "all":  # a writer who drops the hamza drops its vowel sign too
         text = re.sub("[أإآ][\u064b-\u0652]?", "ا", text)
     elif style["hamza"] == "initial":
@@ -513,13 +981,13 @@ def typo(text: str, rng: random.Random) -> str:
     m = rng.choice(words)
     w, i = m[0], rng.randrange(1, len(m[0]) - 2)
     roll = rng.random()
-    if roll < .5:
-        w = w[:i] + w[i + 1] + w[i] + w[i + 2:]
-    elif roll < .8:
-        w = w[:i] + w[i + 1:]
+    if roll < 0.5:
+        w = w[:i] + w[i + 1] + w[i] + w[i + 2 :]
+    elif roll < 0.8:
+        w = w[:i] + w[i + 1 :]
     else:
         w = w[:i] + w[i] + w[i:]
-    return text[:m.start()] + w + text[m.end():]
+    return text[: m.start()] + w + text[m.end() :]
 
 
 def escape(text: str) -> str:
@@ -533,7 +1001,7 @@ _MARKUP = re.compile(r"\[\[(.+?)\]\]|\*(.+?)\*")
 def render(paragraph: str) -> str:
     out, pos = [], 0
     for m in _MARKUP.finditer(paragraph):
-        out.append(escape(paragraph[pos:m.start()]))
+        out.append(escape(paragraph[pos : m.start()]))
         if m[1]:
             url = escape(m[1])
             out.append(f'<a href="{url}" rel="nofollow">{url}</a>')
@@ -550,8 +1018,16 @@ def plain(paragraph: str) -> str:
 
 # Ways of saying the same thing, so a bank sentence does not come back word for word every time.
 DISCOURSE = {
-    "en": ["Honestly, ", "IMO ", "FWIW, ", "To be fair, ", "Tbh ", "Frankly, ", "Personally, ",
-           "As far as I can see, "],
+    "en": [
+        "Honestly, ",
+        "IMO ",
+        "FWIW, ",
+        "To be fair, ",
+        "Tbh ",
+        "Frankly, ",
+        "Personally, ",
+        "As far as I can see, ",
+    ],
     "fr": ["Franchement, ", "Perso, ", "À mon avis, ", "Honnêtement, ", "Bon, "],
     "de": ["Ehrlich gesagt: ", "Ganz ehrlich: ", "Meiner Meinung nach: ", "Mal ehrlich: "],
     "es": ["Sinceramente, ", "La verdad, ", "En mi opinión, ", "Honestamente, "],
@@ -560,9 +1036,33 @@ DISCOURSE = {
     "ar": ["برأيي، ", "بصراحة، ", "في الحقيقة، ", "في تقديري، "],
     "ja": ["正直、", "個人的には、", "結局、"],
 }
-_KEEP_CASE = {"Sora", "Sora's", "Kling", "Runway", "Veo", "Hollywood", "Meta", "Google", "Gemini", "Hailuo",
-              "Plus", "Pro", "Turbo", "European", "February", "December", "Gradio", "Reddit", "Hugging",
-              "Hollywood", "Watermark", "Art-washing", "Art-Washing", "Europa", "España", "Italia"}
+_KEEP_CASE = {
+    "Sora",
+    "Sora's",
+    "Kling",
+    "Runway",
+    "Veo",
+    "Hollywood",
+    "Meta",
+    "Google",
+    "Gemini",
+    "Hailuo",
+    "Plus",
+    "Pro",
+    "Turbo",
+    "European",
+    "February",
+    "December",
+    "Gradio",
+    "Reddit",
+    "Hugging",
+    "Watermark",
+    "Art-washing",
+    "Art-Washing",
+    "Europa",
+    "España",
+    "Italia",
+}
 _OPENING = re.compile(r"[^\W\d_][\w'’-]*")
 
 
@@ -574,9 +1074,33 @@ def add_discourse(text: str, lang: str, rng: random.Random) -> str:
     word = first[0]
     marker = rng.choice(DISCOURSE[lang])
     if word.casefold() == marker.split()[0].strip(",:、،").casefold() or word in {
-            "Honestly", "Honest", "Hot", "Frankly", "Personally", "IMO", "FWIW", "Tbh", "Franchement",
-            "Sinceramente", "Secondo", "Bon", "Perso", "Took", "Played", "Signed", "Document", "Say",
-            "Notice", "Can't", "Fun", "Funny", "Someone", "Somebody", "Even", "Exactly"}:
+        "Honestly",
+        "Honest",
+        "Hot",
+        "Frankly",
+        "Personally",
+        "IMO",
+        "FWIW",
+        "Tbh",
+        "Franchement",
+        "Sinceramente",
+        "Secondo",
+        "Bon",
+        "Perso",
+        "Took",
+        "Played",
+        "Signed",
+        "Document",
+        "Say",
+        "Notice",
+        "Can't",
+        "Fun",
+        "Funny",
+        "Someone",
+        "Somebody",
+        "Even",
+        "Exactly",
+    }:
         return text
     if lang in ("ar", "ja", "de"):
         return marker + text
@@ -586,7 +1110,9 @@ def add_discourse(text: str, lang: str, rng: random.Random) -> str:
     return marker + (text if keep else text[0].lower() + text[1:])
 
 
-_EN_LEAK_NP = re.compile(r"\b([Tt])he Sora leak\b(?!\s+(?:Space|clips|outputs|front|coverage|samples|footage|videos|rumours|thread))")
+_EN_LEAK_NP = re.compile(
+    r"\b([Tt])he Sora leak\b(?!\s+(?:Space|clips|outputs|front|coverage|samples|footage|videos|rumours|thread))"
+)
 
 
 def vary_phrasing(text: str, lang: str, t: int, rng: random.Random) -> str:
@@ -594,8 +1120,13 @@ def vary_phrasing(text: str, lang: str, t: int, rng: random.Random) -> str:
     if t < LEAK:
         return text
     if lang == "en":
-        options = {"he Sora leak": 60, "he leak of Sora": 9, "his Sora leak": 7, "he whole Sora leak": 7,
-                   "he PR-Puppets leak of Sora": 5}
+        options = {
+            "he Sora leak": 60,
+            "he leak of Sora": 9,
+            "his Sora leak": 7,
+            "he whole Sora leak": 7,
+            "he PR-Puppets leak of Sora": 5,
+        }
         day = datetime.fromtimestamp(t, timezone.utc).strftime("%m-%d")
         dated = {"11-26": "oday's Sora leak", "11-27": "uesday's Sora leak", "11-28": "uesday's Sora leak"}
         if day in dated:
@@ -605,17 +1136,20 @@ def vary_phrasing(text: str, lang: str, t: int, rng: random.Random) -> str:
 
         def pick(m: re.Match[str]) -> str:
             tail = weighted(rng, options)
-            head = {"h": m[1], "o": "T" if m[1] == "T" else "t", "u": "T",
-                    "a": "L" if m[1] == "T" else "l"}[tail[0]]
+            head = {"h": m[1], "o": "T" if m[1] == "T" else "t", "u": "T", "a": "L" if m[1] == "T" else "l"}[tail[0]]
             return head + tail
+
         return _EN_LEAK_NP.sub(pick, text)
-    if lang == "fr" and rng.random() < .2:
+    if lang == "fr" and rng.random() < 0.2:
         return re.sub(r"\b([Ll])e leak de Sora\b", lambda m: ("C" if m[1] == "L" else "c") + "e leak de Sora", text)
-    if lang == "es" and rng.random() < .2:
+    if lang == "es" and rng.random() < 0.2:
         return re.sub(r"\b([Ee])l leak de Sora\b", lambda m: m[1] + "ste leak de Sora", text)
-    if lang == "de" and rng.random() < .1:
-        return re.sub(r"\b([Dd])(er|em|en) Sora-Leak\b",
-                      lambda m: m[1] + {"er": "ieser", "em": "iesem", "en": "iesen"}[m[2]] + " Sora-Leak", text)
+    if lang == "de" and rng.random() < 0.1:
+        return re.sub(
+            r"\b([Dd])(er|em|en) Sora-Leak\b",
+            lambda m: m[1] + {"er": "ieser", "em": "iesem", "en": "iesen"}[m[2]] + " Sora-Leak",
+            text,
+        )
     return text
 
 
@@ -654,8 +1188,8 @@ class Writer:
         noise = post.noise
         reply = post.parent is not None and post.parent.kind == "comment"
         sizes = [1, 2, 3] if noise else [1, 2, 3, 4, 5]
-        n = rng.choices(sizes, [.45, .40, .15] if noise else [.27, .36, .23, .11, .03])[0]
-        if reply and n > 1 and rng.random() < .3:
+        n = rng.choices(sizes, [0.45, 0.40, 0.15] if noise else [0.27, 0.36, 0.23, 0.11, 0.03])[0]
+        if reply and n > 1 and rng.random() < 0.3:
             n -= 1
         deck = self.decks[lang, post.conv]
         body: list[Sentence] = []
@@ -675,15 +1209,15 @@ class Writer:
                 return False
 
         lead: Sentence | None = None
-        if reply and rng.random() < .4:
+        if reply and rng.random() < 0.4:
             lead = self.small[lang, "replies"].draw(t, set())
-        elif rng.random() < .16:
+        elif rng.random() < 0.16:
             lead = self.small[lang, "openers"].draw(t, set())
-        closer = self.small[lang, "closers"].draw(t, set()) if rng.random() < .07 else None
+        closer = self.small[lang, "closers"].draw(t, set()) if rng.random() < 0.07 else None
 
         # Each writer's habits, on the post's own sentences.
         texts = [vary_phrasing(s.text, lang, t, rng) for s in body]
-        if not noise and rng.random() < (.3 if lang == "en" else .2):
+        if not noise and rng.random() < (0.3 if lang == "en" else 0.2):
             i = rng.randrange(len(texts))
             texts[i] = add_discourse(texts[i], lang, rng)
         extras = [x.text for x in (lead, closer) if x is not None]
@@ -711,26 +1245,25 @@ class Writer:
         paragraphs: list[str] = []
         quote_src = None
         parent = post.parent
-        if (reply and parent.lang == lang and parent.sents and parent.noise == noise
-                and rng.random() < .22):
+        if reply and parent.lang == lang and parent.sents and parent.noise == noise and rng.random() < 0.22:
             i = rng.randrange(len(parent.sents))
             quoted, quote_src = parent.sents[i], parent.src[i]
             cut = re.split(r"(?<=[,;:،、])\s*", quoted, maxsplit=1)
-            if len(cut) == 2 and len(cut[0]) >= 25 and rng.random() < .5:
+            if len(cut) == 2 and len(cut[0]) >= 25 and rng.random() < 0.5:
                 quoted = cut[0].rstrip(",;:،、") + ("..." if lang != "ja" else "…")
             paragraphs.append("> " + quoted)
         first = ([lead_text] if lead_text else []) + texts
-        split = rng.randrange(2, len(first)) if len(first) >= 3 and rng.random() < .55 else len(first)
+        split = rng.randrange(2, len(first)) if len(first) >= 3 and rng.random() < 0.55 else len(first)
         paragraphs.append(joiner.join(first[:split]))
         if split < len(first):
             paragraphs.append(joiner.join(first[split:]))
         urls = [url for when, where, url in self.urls[post.conv] if when < t and where in (lang, "en")]
-        linked = not noise and urls and rng.random() < .035
+        linked = not noise and urls and rng.random() < 0.035
         if linked:
             lead_in = self.small[lang, "links"].draw(t, set())
             paragraphs.append(f"{lead_in.text} [[{rng.choice(urls)}]]")
         if closer_text:
-            if linked or rng.random() < .4:
+            if linked or rng.random() < 0.4:
                 paragraphs.append(closer_text)
             else:
                 paragraphs[-1] += joiner + closer_text
@@ -807,18 +1340,23 @@ def to_hit(post: Post, rng: random.Random) -> dict:
         if post.title.startswith("Ask HN"):
             tags.append("ask_hn")
         hit = {
-            "_tags": tags, "author": post.author,
+            "_tags": tags,
+            "author": post.author,
             "children": sorted(c.oid for c in post.children if c.platform == "hackernews"),
-            "created_at": iso(post.t), "created_at_i": post.t, "num_comments": visible,
+            "created_at": iso(post.t),
+            "created_at_i": post.t,
+            "num_comments": visible,
             "objectID": str(post.oid),
-            "points": max(1, int(12 * post.pull ** 1.7 * rng.lognormvariate(0, .35)) + visible // 4),
-            "story_id": post.oid, "title": post.title, "updated_at": updated,
+            "points": max(1, int(12 * post.pull**1.7 * rng.lognormvariate(0, 0.35)) + visible // 4),
+            "story_id": post.oid,
+            "title": post.title,
+            "updated_at": updated,
         }
         if post.url:
             hit["url"] = post.url
         if post.story_text:
             hit["story_text"] = post.html
-        if rng.random() < .25:
+        if rng.random() < 0.25:
             hit["_highlightResult"] = {"author": highlight(post.author), "title": highlight(post.title)}
             if post.url:
                 hit["_highlightResult"]["url"] = highlight(post.url)
@@ -827,10 +1365,16 @@ def to_hit(post: Post, rng: random.Random) -> dict:
         return hit
     story = post.story
     hit = {
-        "_tags": ["comment", f"author_{post.author}", f"story_{story.oid}"], "author": post.author,
-        "comment_text": post.html, "created_at": iso(post.t), "created_at_i": post.t,
-        "objectID": str(post.oid), "parent_id": post.parent.oid, "story_id": story.oid,
-        "story_title": story.title, "updated_at": updated,
+        "_tags": ["comment", f"author_{post.author}", f"story_{story.oid}"],
+        "author": post.author,
+        "comment_text": post.html,
+        "created_at": iso(post.t),
+        "created_at_i": post.t,
+        "objectID": str(post.oid),
+        "parent_id": post.parent.oid,
+        "story_id": story.oid,
+        "story_title": story.title,
+        "updated_at": updated,
     }
     if story.url:
         hit["story_url"] = story.url
@@ -838,9 +1382,12 @@ def to_hit(post: Post, rng: random.Random) -> dict:
         del hit["author"]
         hit["_tags"] = ["comment", f"story_{story.oid}"]
         hit["comment_text"] = None
-    elif rng.random() < .25:
-        hit["_highlightResult"] = {"author": highlight(post.author), "comment_text": highlight(post.html),
-                                   "story_title": highlight(story.title)}
+    elif rng.random() < 0.25:
+        hit["_highlightResult"] = {
+            "author": highlight(post.author),
+            "comment_text": highlight(post.html),
+            "story_title": highlight(story.title),
+        }
         if story.url:
             hit["_highlightResult"]["story_url"] = highlight(story.url)
     return hit
@@ -865,15 +1412,21 @@ def write_pages(rng: random.Random, posts: list[Post]) -> list[Path]:
     for page in range(pages):
         processing = rng.randint(1, 9)
         envelope = {
-            "exhaustive": {"nbHits": True, "typo": True}, "exhaustiveNbHits": True,
-            "exhaustiveTypo": True, "hits": hits[page * HITS_PER_PAGE:(page + 1) * HITS_PER_PAGE],
-            "hitsPerPage": HITS_PER_PAGE, "nbHits": len(hits), "nbPages": pages, "page": page,
+            "exhaustive": {"nbHits": True, "typo": True},
+            "exhaustiveNbHits": True,
+            "exhaustiveTypo": True,
+            "hits": hits[page * HITS_PER_PAGE : (page + 1) * HITS_PER_PAGE],
+            "hitsPerPage": HITS_PER_PAGE,
+            "nbHits": len(hits),
+            "nbPages": pages,
+            "page": page,
             "params": f"query=sora&tags=%28story%2Ccomment%29&hitsPerPage={HITS_PER_PAGE}&page={page}",
-            "processingTimeMS": processing, "query": "sora", "serverTimeMS": processing + rng.randint(1, 4),
+            "processingTimeMS": processing,
+            "query": "sora",
+            "serverTimeMS": processing + rng.randint(1, 4),
         }
         path = OUT / f"page-{page + 1:04d}.json"
-        path.write_text(json.dumps(envelope, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
-                        encoding="utf-8")
+        path.write_text(json.dumps(envelope, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         paths.append(path)
     return paths
 
@@ -889,9 +1442,11 @@ def report_and_check(posts: list[Post], paths: list[Path]) -> None:
     visible = [p for p in posts if not p.deleted]
     total = len(visible)
     stories = [p for p in visible if p.kind == "story"]
-    print(f"hits: {len(posts)} ({len(stories)} stories, {len(posts) - len(stories)} comments, "
-          f"{sum(p.deleted for p in posts)} deleted) in {len(paths)} pages, "
-          f"{sum(p.stat().st_size for p in paths) / 1e6:.2f} MB")
+    print(
+        f"hits: {len(posts)} ({len(stories)} stories, {len(posts) - len(stories)} comments, "
+        f"{sum(p.deleted for p in posts)} deleted) in {len(paths)} pages, "
+        f"{sum(p.stat().st_size for p in paths) / 1e6:.2f} MB"
+    )
 
     print("\nper language:")
     langs = Counter(p.lang for p in visible)
@@ -901,7 +1456,7 @@ def report_and_check(posts: list[Post], paths: list[Path]) -> None:
     print("\nper day (UTC):")
     days = Counter(datetime.fromtimestamp(p.t, timezone.utc).strftime("%m-%d") for p in visible)
     for day in sorted(days):
-        print(f"  {day}  {days[day]:4d}  {100 * days[day] / total:5.1f}%  {bar(days[day], .15)}")
+        print(f"  {day}  {days[day]:4d}  {100 * days[day] / total:5.1f}%  {bar(days[day], 0.15)}")
 
     print("\nper conversation (noise: bay = 'Sora Bay' + leak, plain = Sora without a leak term):")
     convs = Counter(p.conv for p in visible)
@@ -914,30 +1469,36 @@ def report_and_check(posts: list[Post], paths: list[Path]) -> None:
 
     handles = Counter(p.author for p in visible)
     once_twice = sum(1 for n in handles.values() if n <= 2)
-    print(f"\nauthors: {len(handles)}; {once_twice} ({100 * once_twice / len(handles):.0f}%) post once or "
-          f"twice; most active: " + ", ".join(f"{h} {n}" for h, n in handles.most_common(6)))
+    print(
+        f"\nauthors: {len(handles)}; {once_twice} ({100 * once_twice / len(handles):.0f}%) post once or "
+        f"twice; most active: " + ", ".join(f"{h} {n}" for h, n in handles.most_common(6))
+    )
 
     usage = Counter(s for p in visible for s in set(p.used))
     top_sentence, top_count = usage.most_common(1)[0]
-    print(f"\nbank sentences used: {len(usage)}; most used in {top_count} posts "
-          f"({100 * top_count / total:.1f}%): {top_sentence[:70]!r}")
+    print(
+        f"\nbank sentences used: {len(usage)}; most used in {top_count} posts "
+        f"({100 * top_count / total:.1f}%): {top_sentence[:70]!r}"
+    )
     lengths = sorted(len(p.text) for p in visible if p.kind == "comment")
-    print(f"comment length: median {lengths[len(lengths) // 2]} chars, 90th pct {lengths[9 * len(lengths) // 10]}, "
-          f"max {lengths[-1]}; replies to comments: "
-          f"{sum(1 for p in visible if p.parent is not None and p.parent.kind == 'comment')}; "
-          f"with a quote: {sum(1 for p in visible if p.text.startswith('> '))}")
+    print(
+        f"comment length: median {lengths[len(lengths) // 2]} chars, 90th pct {lengths[9 * len(lengths) // 10]}, "
+        f"max {lengths[-1]}; replies to comments: "
+        f"{sum(1 for p in visible if p.parent is not None and p.parent.kind == 'comment')}; "
+        f"with a quote: {sum(1 for p in visible if p.text.startswith('> '))}"
+    )
 
     # The checks the demo depends on.
     assert total >= 1600, total
     assert all(START <= p.t <= END for p in posts)
     assert len({p.text for p in visible}) == total, "two posts have the same text"
-    assert top_count <= .02 * total, "a sentence is used in more than 2% of the posts"
+    assert top_count <= 0.02 * total, "a sentence is used in more than 2% of the posts"
     share = {lang: langs[lang] / total for lang in LANGS}
-    assert .40 <= share["en"] <= .50 and share["ar"] >= .12, share
-    assert all(share[lang] >= .08 for lang in ("fr", "de", "es")), share
+    assert 0.40 <= share["en"] <= 0.50 and share["ar"] >= 0.12, share
+    assert all(share[lang] >= 0.08 for lang in ("fr", "de", "es")), share
     assert all(share[lang] > 0 for lang in ("pt", "it", "ja")), share
     busiest = days.most_common(1)[0][0]
-    assert busiest == "11-26" and days["11-26"] >= .15 * total, days
+    assert busiest == "11-26" and days["11-26"] >= 0.15 * total, days
     assert days["12-09"] > max(days[d] for d in days if "11-29" <= d <= "12-08"), days
     for p in visible:
         sora, leak, bay = terms(p.text)
@@ -947,12 +1508,12 @@ def report_and_check(posts: list[Post], paths: list[Path]) -> None:
             assert sora and leak and not bay, p.text
     bay_share = convs["bay"] / total
     plain_share = convs["plain"] / total
-    assert .015 <= bay_share <= .05 and .015 <= plain_share <= .05, (bay_share, plain_share)
+    assert 0.015 <= bay_share <= 0.05 and 0.015 <= plain_share <= 0.05, (bay_share, plain_share)
     for p in posts:
         if p.kind == "comment":
             assert p.parent.t < p.t and p.story.t < p.t and p.parent.oid < p.oid
     ordered = sorted(posts, key=lambda p: p.t)
-    assert all(a.oid < b.oid for a, b in zip(ordered, ordered[1:]))
+    assert all(a.oid < b.oid for a, b in itertools.pairwise(ordered))
     assert sum(p.stat().st_size for p in paths) < 4_000_000
     print("\nall checks passed")
 
@@ -968,7 +1529,7 @@ def report_and_check_platforms(posts: list[Post], written: dict[str, int]) -> No
     foreign = [p for p in visible if p.lang != "en"]
     social = sum(1 for p in foreign if p.platform != "hackernews")
     print(f"  non-English posts on Mastodon or Bluesky: {social} of {len(foreign)}")
-    assert social > .6 * len(foreign), (social, len(foreign))
+    assert social > 0.6 * len(foreign), (social, len(foreign))
     assert all(written[name] >= 50 for name in ("mastodon", "bluesky", "jetstream")), written
     assert sum(1 for p in visible if p.platform == "hackernews") >= 700
 

@@ -31,9 +31,7 @@ class Option:
     choices: tuple[object, ...] | None = None
 
 
-def check_table(
-    path: str, prefix: str, table: Any, schema: Mapping[str, Option]
-) -> dict[str, Any]:
+def check_table(path: str, prefix: str, table: Any, schema: Mapping[str, Option]) -> dict[str, Any]:
     """`table` with defaults filled in; raises ConfigError on an unknown key or a bad value."""
     if not isinstance(table, Mapping):
         raise ConfigError(path, prefix, f"expected a table, got {describe(table)}")
@@ -41,8 +39,9 @@ def check_table(
         if key not in schema:
             known = ", ".join(sorted(schema)) or "none"
             raise ConfigError(path, f"{prefix}.{key}", f"unknown key (known keys: {known})")
-    return {key: check_value(path, f"{prefix}.{key}", table.get(key, spec.default), spec)
-            for key, spec in schema.items()}
+    return {
+        key: check_value(path, f"{prefix}.{key}", table.get(key, spec.default), spec) for key, spec in schema.items()
+    }
 
 
 def check_value(path: str, key: str, value: Any, spec: Option) -> Any:
@@ -73,6 +72,12 @@ def _finite(value: Any) -> bool:
 
 def describe(value: Any) -> str:
     """A value as a user would recognise it from their TOML file."""
-    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+    kind = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
     return f"{kind} ({value!r})" if not isinstance(value, (dict, list)) else kind

@@ -363,7 +363,6 @@ class _Parser:
             raise QuerySyntaxError(f"{after.kind} has no term after it", after.position)
         raise QuerySyntaxError(f"{token.kind} has no term before it", token.position)
 
-
     def _nested(self, token: _Token) -> Node:
         """NOT's operand, or a parenthesised query."""
         if token.kind == "NOT":

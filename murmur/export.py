@@ -50,8 +50,11 @@ def main(argv: list[str] | None = None, prog: str = "murmur export") -> int:
     with engine.connect() as conn, _opened(args.output, binary=args.format == "parquet") as out:
         rows = export_rows(conn, monitor.name, where)
         count = WRITERS[args.format](rows, out)
-    print(f"{prog}: {count} posts of {monitor.name} exported as {args.format}"
-          + (f" to {args.output}" if args.output else ""), file=sys.stderr)
+    print(
+        f"{prog}: {count} posts of {monitor.name} exported as {args.format}"
+        + (f" to {args.output}" if args.output else ""),
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -107,5 +110,7 @@ def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[st
 
 
 WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], Any], int]] = {
-    "csv": write_csv, "jsonl": write_jsonl, "parquet": write_parquet,
+    "csv": write_csv,
+    "jsonl": write_jsonl,
+    "parquet": write_parquet,
 }

@@ -130,8 +130,6 @@ def languages_of(conn: Connection, post_ids: Sequence[int]) -> dict[int, str]:
     ids = list(post_ids)
     for start in range(0, len(ids), 800):
         chunk = ids[start : start + 800]
-        query = select(post_analysis.c.post_id, post_analysis.c.language).where(
-            post_analysis.c.post_id.in_(chunk)
-        )
+        query = select(post_analysis.c.post_id, post_analysis.c.language).where(post_analysis.c.post_id.in_(chunk))
         found.update({r.post_id: r.language for r in conn.execute(query)})
     return found

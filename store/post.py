@@ -85,9 +85,12 @@ class Post:
         native_id = clean_id(self.native_id)
         if native_id is None:
             shown = self.native_id[:40] + ("…" if len(self.native_id) > 40 else "")
-            raise ValueError(f"{self.platform}: native id {shown!r} is not a printable id of at most "
-                             f"{MAX_ID_LENGTH} characters")
-        if self.platform not in _PLATFORMS_SEEN and (clean_id(self.platform) != self.platform or len(self.platform) > 32):
+            raise ValueError(
+                f"{self.platform}: native id {shown!r} is not a printable id of at most {MAX_ID_LENGTH} characters"
+            )
+        if self.platform not in _PLATFORMS_SEEN and (
+            clean_id(self.platform) != self.platform or len(self.platform) > 32
+        ):
             raise ValueError(f"platform {self.platform!r} is not a short printable name")
         if self.created_at.tzinfo is None:
             raise ValueError(f"{self.platform}:{native_id}: created_at must be timezone-aware")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -61,13 +61,19 @@ class FakeAlgolia:
         low, high = int(match.group(1)), int(match.group(2))
         page, per_page = int(params.get("page", 0)), int(params.get("hitsPerPage", 20))
         found = [h for h in self.hits if low < h["created_at_i"] <= high]
-        body = json.dumps({
-            "hits": found[page * per_page:(page + 1) * per_page],
-            "nbHits": len(found), "page": page, "nbPages": -(-len(found) // per_page),
-            "hitsPerPage": per_page, "exhaustiveNbHits": True, "query": params.get("query", ""),
-            "params": str(request.url.query, "ascii") if isinstance(request.url.query, bytes) else "",
-            "processingTimeMS": 1,
-        }).encode()
+        body = json.dumps(
+            {
+                "hits": found[page * per_page : (page + 1) * per_page],
+                "nbHits": len(found),
+                "page": page,
+                "nbPages": -(-len(found) // per_page),
+                "hitsPerPage": per_page,
+                "exhaustiveNbHits": True,
+                "query": params.get("query", ""),
+                "params": str(request.url.query, "ascii") if isinstance(request.url.query, bytes) else "",
+                "processingTimeMS": 1,
+            }
+        ).encode()
         if (params["numericFilters"], page) in self.bodies:
             body = self.bodies[(params["numericFilters"], page)]
         if (params["numericFilters"], page) in self.broken_pages:

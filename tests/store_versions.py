@@ -8,10 +8,13 @@ from sqlalchemy import Connection, text
 def back_to_version_1(conn: Connection) -> None:
     """Undo every migration step on a fresh store: the schema version 1 wrote, stamped version 1."""
     conn.execute(text("DROP TABLE cursors"))
-    conn.execute(text(
-        "CREATE TABLE cursors (monitor VARCHAR(128) NOT NULL, source VARCHAR(32) NOT NULL, "
-        "search VARCHAR(1024) NOT NULL, value TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, "
-        "PRIMARY KEY (monitor, source, search))"))
+    conn.execute(
+        text(
+            "CREATE TABLE cursors (monitor VARCHAR(128) NOT NULL, source VARCHAR(32) NOT NULL, "
+            "search VARCHAR(1024) NOT NULL, value TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, "
+            "PRIMARY KEY (monitor, source, search))"
+        )
+    )
     for table in ("tombstones", "topic_events", "topic_language_means"):
         conn.execute(text(f"DROP TABLE {table}"))
     for table, columns in (

@@ -141,7 +141,10 @@ def test_a_walk_logs_in_once_pages_by_cursor_and_saves_until_at_the_end() -> Non
     pages = run(api, lang="es")
     assert [p.state for p in pages] == [None, {"until": UNTIL.isoformat()}]
     [login] = api.asked(CREATE)
-    assert json.loads(login.content) == {"identifier": ENV["MURMUR_BLUESKY_HANDLE"], "password": ENV["MURMUR_BLUESKY_APP_PASSWORD"]}
+    assert json.loads(login.content) == {
+        "identifier": ENV["MURMUR_BLUESKY_HANDLE"],
+        "password": ENV["MURMUR_BLUESKY_APP_PASSWORD"],
+    }
     first, second = api.asked(SEARCH)
     assert dict(first.url.params) == {
         "q": '"Sora" leak',

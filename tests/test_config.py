@@ -43,7 +43,11 @@ def test_defaults_fill_what_a_minimal_monitor_leaves_out(write_monitor):
     assert monitor.keep_handles is False
     assert monitor.analysis.embeddings == "use-multilingual" and monitor.analysis.sentiment == "multilingual"
     assert plan_sources(monitor)[0].options == {
-        "tags": ["story", "comment"], "hits_per_page": 50, "window_days": 7.0, "max_pages": 50, "base_url": None,
+        "tags": ["story", "comment"],
+        "hits_per_page": 50,
+        "window_days": 7.0,
+        "max_pages": 50,
+        "base_url": None,
     }
 
 
@@ -51,7 +55,7 @@ def test_defaults_fill_what_a_minimal_monitor_leaves_out(write_monitor):
     ("toml", "key", "message"),
     [
         ("colour = 'blue'\n" + GOOD, "colour", "unknown key"),
-        (GOOD.replace("name = \"test-monitor\"", ""), "name", "missing"),
+        (GOOD.replace('name = "test-monitor"', ""), "name", "missing"),
         (GOOD.replace("start = 2024-11-12", "start = '12 Nov'"), "start", "expected a TOML date"),
         (GOOD.replace("'\"Sora\" AND leak'", "'(\"Sora\" AND leak'"), "query", "at character 1"),
         (GOOD.replace("'\"Sora\" AND leak'", "'\"Sora\" AND'"), "query", "character"),
@@ -59,7 +63,7 @@ def test_defaults_fill_what_a_minimal_monitor_leaves_out(write_monitor):
         (GOOD + "[analysis]\nmin_topic_size = -3\n", "analysis.min_topic_size", "at least 0"),
         (GOOD + "[analysis]\nembedings = 'minilm'\n", "analysis.embedings", "unknown key"),
         ("end = 2024-11-01\n" + GOOD, "end", "after start"),
-        (GOOD.replace("name = \"test-monitor\"", "name = \"sora leak!\""), "name", "letters, digits"),
+        (GOOD.replace('name = "test-monitor"', 'name = "sora leak!"'), "name", "letters, digits"),
     ],
 )
 def test_mistakes_name_the_file_the_key_and_what_is_expected(write_monitor, toml, key, message):
@@ -100,7 +104,11 @@ def test_the_entry_points_report_a_bad_monitor_in_one_line_with_exit_code_2(writ
     path = write_monitor(GOOD + "[analysis]\nsentiment = 42\n")
     completed = subprocess.run(
         [sys.executable, "-m", program, "--monitor", str(path), "--db", f"sqlite:///{tmp_path / 'x.db'}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
@@ -111,7 +119,11 @@ def test_an_unknown_model_setting_is_a_config_error(write_monitor, tmp_path):
     path = write_monitor(GOOD + "[analysis]\nembeddings = 'word2vec'\n")
     completed = subprocess.run(
         [sys.executable, "-m", "analyze", "--monitor", str(path), "--db", f"sqlite:///{tmp_path / 'x.db'}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
     assert "analysis.embeddings: expected 'use-multilingual', 'e5-small', 'minilm'" in completed.stderr
@@ -131,8 +143,9 @@ def test_non_finite_numbers_are_refused(write_monitor, value):
 
 
 def test_end_includes_its_whole_day(write_monitor):
-    monitor = load_monitor(write_monitor('name = "m"\nquery = "sora"\nstart = 2024-11-20\nend = 2024-11-26\n'
-                                         "[sources.hackernews]\n"))
+    monitor = load_monitor(
+        write_monitor('name = "m"\nquery = "sora"\nstart = 2024-11-20\nend = 2024-11-26\n[sources.hackernews]\n')
+    )
     assert monitor.end == datetime(2024, 11, 26, 23, 59, 59, 999999, tzinfo=timezone.utc)
 
 

@@ -89,13 +89,16 @@ def test_malformed_and_deleted_hits_are_skipped_with_warnings_for_the_malformed(
     assert "'yesterday'" in warnings[1]
 
 
-@pytest.mark.parametrize("hit", [
-    "not an object",
-    {"objectID": "abc", "comment_text": "x", "created_at_i": S},
-    {"objectID": True, "comment_text": "x", "created_at_i": S},
-    {"objectID": "1", "comment_text": "x", "created_at_i": None, "created_at": None},
-    {"objectID": "1", "comment_text": "x", "created_at_i": 10**20},
-])
+@pytest.mark.parametrize(
+    "hit",
+    [
+        "not an object",
+        {"objectID": "abc", "comment_text": "x", "created_at_i": S},
+        {"objectID": True, "comment_text": "x", "created_at_i": S},
+        {"objectID": "1", "comment_text": "x", "created_at_i": None, "created_at": None},
+        {"objectID": "1", "comment_text": "x", "created_at_i": 10**20},
+    ],
+)
 def test_a_malformed_hit_costs_only_itself(hit: object) -> None:
     good = {"objectID": "2", "comment_text": "fine", "created_at_i": S, "_tags": ["comment"]}
     body = json.dumps({"hits": [hit, good], "nbHits": 2, "nbPages": 1})
@@ -103,9 +106,26 @@ def test_a_malformed_hit_costs_only_itself(hit: object) -> None:
 
 
 def test_nulls_everywhere_do_not_crash() -> None:
-    hit = {key: None for key in ("author", "title", "url", "story_text", "comment_text", "points",
-                                 "num_comments", "story_id", "parent_id", "children", "_tags",
-                                 "story_title", "story_url", "updated_at", "_highlightResult")}
+    hit = {
+        key: None
+        for key in (
+            "author",
+            "title",
+            "url",
+            "story_text",
+            "comment_text",
+            "points",
+            "num_comments",
+            "story_id",
+            "parent_id",
+            "children",
+            "_tags",
+            "story_title",
+            "story_url",
+            "updated_at",
+            "_highlightResult",
+        )
+    }
     deleted = {**hit, "objectID": "3", "created_at_i": S}
     titled = {**hit, "objectID": "4", "created_at_i": S, "title": "Sora"}
     (post,) = parse(json.dumps({"hits": [deleted, titled], "nbHits": 2, "nbPages": 1}))
@@ -113,15 +133,18 @@ def test_nulls_everywhere_do_not_crash() -> None:
     assert (post.author, post.likes, post.replies, post.reply_to) == (None, None, None, None)
 
 
-@pytest.mark.parametrize("body", [
-    fixture("truncated_page.json.partial"),
-    b"",
-    b"<html><body>502 Bad Gateway</body></html>",
-    b"\xff\xfe not utf-8 \xff",
-    b"[]",
-    b'{"message": "Invalid value for numericFilters", "status": 400}',
-    b'{"hits": [], "nbPages": 0}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        fixture("truncated_page.json.partial"),
+        b"",
+        b"<html><body>502 Bad Gateway</body></html>",
+        b"\xff\xfe not utf-8 \xff",
+        b"[]",
+        b'{"message": "Invalid value for numericFilters", "status": 400}',
+        b'{"hits": [], "nbPages": 0}',
+    ],
+)
 def test_parse_rejects_what_is_not_a_search_response(body: bytes) -> None:
     with pytest.raises(ParseError):
         parse(body)
@@ -136,8 +159,7 @@ def test_parse_empty_result() -> None:
 
 def test_translate_one_search_per_clause_phrases_quoted_exclusions_left_out() -> None:
     query = parse_query('("Sora" OR سورا) AND (leak OR "PR Puppets") NOT "Sora Bay"')
-    assert translate(query) == ['"Sora" leak', '"Sora" "PR Puppets"', "سورا leak",
-                                'سورا "PR Puppets"']
+    assert translate(query) == ['"Sora" leak', '"Sora" "PR Puppets"', "سورا leak", 'سورا "PR Puppets"']
 
 
 def test_translate_deduplicates() -> None:
@@ -158,8 +180,7 @@ def test_translate_deduplicates() -> None:
 
 
 def test_search_params() -> None:
-    assert search_params("sora leak", S, E, tags=["story", "comment"], hits_per_page=100,
-                         page=3) == {
+    assert search_params("sora leak", S, E, tags=["story", "comment"], hits_per_page=100, page=3) == {
         "query": "sora leak",
         "tags": "(story,comment)",
         "numericFilters": f"created_at_i>{S},created_at_i<={E}",
@@ -204,17 +225,16 @@ Answer = bytes | httpx.Response | Exception
 class Routes:
     """Answers each expected (window, page) from a table, in order where a list is given."""
 
-    def __init__(self, routes: dict[Asked, Answer | list[Answer]], *, search: str = "sora",
-                 hits_per_page: int = 2) -> None:
-        self.routes = {key: list(value) if isinstance(value, list) else [value]
-                       for key, value in routes.items()}
+    def __init__(
+        self, routes: dict[Asked, Answer | list[Answer]], *, search: str = "sora", hits_per_page: int = 2
+    ) -> None:
+        self.routes = {key: list(value) if isinstance(value, list) else [value] for key, value in routes.items()}
         self.search = search
         self.hits_per_page = hits_per_page
         self.asked: list[Asked] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        asked = read_request(request, search=self.search, tags="(story,comment)",
-                             hits_per_page=self.hits_per_page)
+        asked = read_request(request, search=self.search, tags="(story,comment)", hits_per_page=self.hits_per_page)
         self.asked.append(asked)
         answers = self.routes.get(asked)
         if not answers:
@@ -231,9 +251,15 @@ def no_sleep(seconds: float) -> None:
     raise AssertionError(f"unexpected wait of {seconds} s")
 
 
-def run(handler: Callable[[httpx.Request], httpx.Response], since: datetime, until: datetime,
-        *, sleep: Callable[[float], None] = no_sleep, search: str = "sora",
-        **options: Any) -> list[Page]:
+def run(
+    handler: Callable[[httpx.Request], httpx.Response],
+    since: datetime,
+    until: datetime,
+    *,
+    sleep: Callable[[float], None] = no_sleep,
+    search: str = "sora",
+    **options: Any,
+) -> list[Page]:
     options.setdefault("hits_per_page", 2)
     state = options.pop("state", None)
     with make_client(transport=httpx.MockTransport(handler), sleep=sleep) as client:
@@ -242,36 +268,42 @@ def run(handler: Callable[[httpx.Request], httpx.Response], since: datetime, unt
 
 def checkpoints(pages: Iterable[Page]) -> list[datetime | None]:
     """The instant each page's state says everything up to has been read."""
-    return [datetime.fromisoformat(page.state["until"]) if page.state and "until" in page.state else None
-            for page in pages]
+    return [
+        datetime.fromisoformat(page.state["until"]) if page.state and "until" in page.state else None for page in pages
+    ]
 
 
 # --- fetch: pages, windows, bisection ----------------------------------------------------------
 
 
 def test_fetch_walks_the_pages_of_a_window_and_checkpoints_its_end() -> None:
-    routes = Routes({Asked(S, E, 0): fixture("multipage_page0.json"),
-                     Asked(S, E, 1): fixture("multipage_page1.json")})
+    routes = Routes({Asked(S, E, 0): fixture("multipage_page0.json"), Asked(S, E, 1): fixture("multipage_page1.json")})
     pages = run(routes, utc(S), utc(E))
     assert routes.asked == [Asked(S, E, 0), Asked(S, E, 1)]
     assert checkpoints(pages) == [None, utc(E)]
     assert pages[0].body == fixture("multipage_page0.json")
     assert pages[1].url.startswith(hackernews.SEARCH_URL + "?")
     assert "page=1" in pages[1].url
-    assert [p.native_id for page in pages for p in parse(page.body)] == [
-        "42254410", "42251877", "42246300"]
+    assert [p.native_id for page in pages for p in parse(page.body)] == ["42254410", "42251877", "42246300"]
 
 
 def test_fetch_halves_a_window_with_more_hits_than_can_be_read() -> None:
-    routes = Routes({Asked(S, E, 0): fixture("window_overflow.json"),  # nbHits 2500
-                     Asked(S, M, 0): fixture("multipage_page0.json"),
-                     Asked(S, M, 1): fixture("multipage_page1.json"),
-                     Asked(M, E, 0): fixture("empty.json")})
+    routes = Routes(
+        {
+            Asked(S, E, 0): fixture("window_overflow.json"),  # nbHits 2500
+            Asked(S, M, 0): fixture("multipage_page0.json"),
+            Asked(S, M, 1): fixture("multipage_page1.json"),
+            Asked(M, E, 0): fixture("empty.json"),
+        }
+    )
     pages = run(routes, utc(S), utc(E))
     assert routes.asked == [Asked(S, E, 0), Asked(S, M, 0), Asked(S, M, 1), Asked(M, E, 0)]
     # The overflowing probe is not passed on: its hits are read again in the halves.
-    assert [page.body for page in pages] == [fixture("multipage_page0.json"),
-                                             fixture("multipage_page1.json"), fixture("empty.json")]
+    assert [page.body for page in pages] == [
+        fixture("multipage_page0.json"),
+        fixture("multipage_page1.json"),
+        fixture("empty.json"),
+    ]
     assert checkpoints(pages) == [None, utc(M), utc(E)]
 
 
@@ -297,13 +329,15 @@ def test_fetch_needs_timezone_aware_datetimes() -> None:
 
 
 def test_a_truncated_page_ends_its_window_holds_the_cursor_and_counts_the_failure() -> None:
-    routes = Routes({
-        Asked(S, S + DAY, 0): fixture("multipage_page0.json"),
-        Asked(S, S + DAY, 1): fixture("truncated_page.json.partial"),
-        Asked(S + DAY, S + 2 * DAY, 0): fixture("empty.json"),
-        Asked(S + 2 * DAY, S + 3 * DAY, 0): fixture("multipage_page0.json"),
-        Asked(S + 2 * DAY, S + 3 * DAY, 1): fixture("multipage_page1.json"),
-    })
+    routes = Routes(
+        {
+            Asked(S, S + DAY, 0): fixture("multipage_page0.json"),
+            Asked(S, S + DAY, 1): fixture("truncated_page.json.partial"),
+            Asked(S + DAY, S + 2 * DAY, 0): fixture("empty.json"),
+            Asked(S + 2 * DAY, S + 3 * DAY, 0): fixture("multipage_page0.json"),
+            Asked(S + 2 * DAY, S + 3 * DAY, 1): fixture("multipage_page1.json"),
+        }
+    )
     pages = run(routes, utc(S), utc(S + 3 * DAY), window_days=1)
     assert len(routes.asked) == 5  # the later windows are still fetched
     assert pages[1].body == fixture("truncated_page.json.partial")  # for the runner to report
@@ -312,11 +346,13 @@ def test_a_truncated_page_ends_its_window_holds_the_cursor_and_counts_the_failur
 
 
 def test_a_page_unreadable_in_three_runs_is_passed_and_costs_only_itself() -> None:
-    routes = Routes({
-        Asked(S, S + DAY, 0): fixture("multipage_page0.json"),
-        Asked(S, S + DAY, 1): fixture("truncated_page.json.partial"),
-        Asked(S + DAY, S + 2 * DAY, 0): fixture("empty.json"),
-    })
+    routes = Routes(
+        {
+            Asked(S, S + DAY, 0): fixture("multipage_page0.json"),
+            Asked(S, S + DAY, 1): fixture("truncated_page.json.partial"),
+            Asked(S + DAY, S + 2 * DAY, 0): fixture("empty.json"),
+        }
+    )
     state = {"until": utc(S).isoformat(), "broken": {f"{S}:{S + DAY}:1": 2}}
     held = run(routes, utc(S), utc(S + 2 * DAY), window_days=1, state=state)
     assert held[1].state == {"until": utc(S).isoformat(), "broken": {f"{S}:{S + DAY}:1": 3}}
@@ -327,11 +363,13 @@ def test_a_page_unreadable_in_three_runs_is_passed_and_costs_only_itself() -> No
 
 
 def test_checkpoints_before_a_broken_page_stand() -> None:
-    routes = Routes({
-        Asked(S, S + DAY, 0): fixture("empty.json"),
-        Asked(S + DAY, S + 2 * DAY, 0): b'{"hits": [{"objectID": "1", "comm',
-        Asked(S + 2 * DAY, S + 3 * DAY, 0): fixture("empty.json"),
-    })
+    routes = Routes(
+        {
+            Asked(S, S + DAY, 0): fixture("empty.json"),
+            Asked(S + DAY, S + 2 * DAY, 0): b'{"hits": [{"objectID": "1", "comm',
+            Asked(S + 2 * DAY, S + 3 * DAY, 0): fixture("empty.json"),
+        }
+    )
     pages = run(routes, utc(S), utc(S + 3 * DAY), window_days=1)
     assert checkpoints(pages) == [utc(S + DAY), utc(S + DAY), None]  # the broken page holds it there
 
@@ -341,8 +379,7 @@ def test_checkpoints_before_a_broken_page_stand() -> None:
 
 def test_fetch_waits_out_a_429_then_goes_on() -> None:
     sleeps: list[float] = []
-    routes = Routes({Asked(S, E, 0): [httpx.Response(429, headers={"Retry-After": "3"}),
-                                      fixture("empty.json")]})
+    routes = Routes({Asked(S, E, 0): [httpx.Response(429, headers={"Retry-After": "3"}), fixture("empty.json")]})
     pages = run(routes, utc(S), utc(E), sleep=sleeps.append)
     assert sleeps == [3.0]
     assert checkpoints(pages) == [utc(E)]
@@ -350,8 +387,7 @@ def test_fetch_waits_out_a_429_then_goes_on() -> None:
 
 def test_fetch_survives_two_503s() -> None:
     sleeps: list[float] = []
-    routes = Routes({Asked(S, E, 0): [httpx.Response(503), httpx.Response(503),
-                                      fixture("empty.json")]})
+    routes = Routes({Asked(S, E, 0): [httpx.Response(503), httpx.Response(503), fixture("empty.json")]})
     assert checkpoints(run(routes, utc(S), utc(E), sleep=sleeps.append)) == [utc(E)]
     assert sleeps == [0.5, 1.0]
 
@@ -391,23 +427,38 @@ class FakeIndex:
         self.asked: list[tuple[Asked, int]] = []  # with the window's nbHits
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        asked = read_request(request, search="openai", tags="(story,comment)",
-                             hits_per_page=self.hits_per_page)
-        matching = sorted((item for item in self.items if asked.start < item[0] <= asked.end),
-                          reverse=True)
+        asked = read_request(request, search="openai", tags="(story,comment)", hits_per_page=self.hits_per_page)
+        matching = sorted((item for item in self.items if asked.start < item[0] <= asked.end), reverse=True)
         self.asked.append((asked, len(matching)))
-        readable = matching[:hackernews.MAX_REACHABLE_HITS]
+        readable = matching[: hackernews.MAX_REACHABLE_HITS]
         first = asked.page * self.hits_per_page
-        hits = [{"_tags": ["comment", "author_someone", "story_1"], "author": "someone",
-                 "comment_text": "OpenAI", "created_at_i": time, "objectID": object_id,
-                 "created_at": utc(time).strftime("%Y-%m-%dT%H:%M:%SZ"), "parent_id": 1,
-                 "story_id": 1} for time, object_id in readable[first:first + self.hits_per_page]]
-        return httpx.Response(200, json={
-            "hits": hits, "nbHits": len(matching), "page": asked.page,
-            "nbPages": math.ceil(len(readable) / self.hits_per_page),
-            "hitsPerPage": self.hits_per_page, "exhaustiveNbHits": True, "query": "openai",
-            "params": request.url.query.decode(), "processingTimeMS": 1,
-        })
+        hits = [
+            {
+                "_tags": ["comment", "author_someone", "story_1"],
+                "author": "someone",
+                "comment_text": "OpenAI",
+                "created_at_i": time,
+                "objectID": object_id,
+                "created_at": utc(time).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "parent_id": 1,
+                "story_id": 1,
+            }
+            for time, object_id in readable[first : first + self.hits_per_page]
+        ]
+        return httpx.Response(
+            200,
+            json={
+                "hits": hits,
+                "nbHits": len(matching),
+                "page": asked.page,
+                "nbPages": math.ceil(len(readable) / self.hits_per_page),
+                "hitsPerPage": self.hits_per_page,
+                "exhaustiveNbHits": True,
+                "query": "openai",
+                "params": request.url.query.decode(),
+                "processingTimeMS": 1,
+            },
+        )
 
 
 def read_all(pages: list[Page]) -> list[str]:
@@ -471,4 +522,5 @@ def test_fetch_asks_the_base_url_with_the_platform_path() -> None:
 
     run(mirror, utc(S), utc(E), base_url="http://127.0.0.1:8080/mirror")
     assert [(u.scheme, u.host, u.port, u.path) for u in seen] == [
-        ("http", "127.0.0.1", 8080, "/mirror/api/v1/search_by_date")]
+        ("http", "127.0.0.1", 8080, "/mirror/api/v1/search_by_date")
+    ]

@@ -64,8 +64,13 @@ class Script:
 
 
 def client_for(script: Script, clock: FakeTime, **settings: object) -> httpx.Client:
-    return make_client(transport=httpx.MockTransport(script), sleep=clock.sleep,
-                       clock=clock.clock, wall_clock=clock.wall_clock, **settings)
+    return make_client(
+        transport=httpx.MockTransport(script),
+        sleep=clock.sleep,
+        clock=clock.clock,
+        wall_clock=clock.wall_clock,
+        **settings,
+    )
 
 
 def ok(request: httpx.Request | None = None) -> httpx.Response:
@@ -123,11 +128,14 @@ def test_retry_after_beyond_max_wait_gives_up_without_waiting(fake_time: FakeTim
     assert fake_time.sleeps == [] and len(script.requests) == 1
 
 
-@pytest.mark.parametrize(("header", "value", "expected"), [
-    ("X-RateLimit-Reset", str(int(WALL_START) + 12), 12.0),  # epoch seconds
-    ("RateLimit-Reset", "5", 5.0),  # delta seconds
-    ("X-RateLimit-Reset", "2024-11-26T14:03:20.000000Z", 9.0),  # Mastodon: an ISO 8601 instant
-])
+@pytest.mark.parametrize(
+    ("header", "value", "expected"),
+    [
+        ("X-RateLimit-Reset", str(int(WALL_START) + 12), 12.0),  # epoch seconds
+        ("RateLimit-Reset", "5", 5.0),  # delta seconds
+        ("X-RateLimit-Reset", "2024-11-26T14:03:20.000000Z", 9.0),  # Mastodon: an ISO 8601 instant
+    ],
+)
 def test_429_without_retry_after_honours_rate_limit_reset(
     fake_time: FakeTime, header: str, value: str, expected: float
 ) -> None:
@@ -137,8 +145,11 @@ def test_429_without_retry_after_honours_rate_limit_reset(
 
 
 def test_a_used_up_rate_limit_waits_for_its_reset_before_the_next_request(fake_time: FakeTime) -> None:
-    used_up = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
-               "X-RateLimit-Reset": "2024-11-26T14:07:11.000000Z"}
+    used_up = {
+        "X-RateLimit-Limit": "300",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": "2024-11-26T14:07:11.000000Z",
+    }
     script = Script(lambda request: httpx.Response(200, headers=used_up, json=[]), ok())
     client = client_for(script, fake_time)
     client.get(URL)
@@ -171,8 +182,9 @@ def test_503_forever_becomes_source_http_error(fake_time: FakeTime) -> None:
     with pytest.raises(SourceHTTPError) as error:
         client_for(script, fake_time).get(URL, params={"query": "sora"})
     assert error.value.status_code == 503
-    assert str(error.value) == ("hn.algolia.com answered 503 Service Unavailable for "
-                                "/api/v1/search_by_date after 4 attempts")
+    assert str(error.value) == (
+        "hn.algolia.com answered 503 Service Unavailable for /api/v1/search_by_date after 4 attempts"
+    )
     assert len(script.requests) == 4
     assert fake_time.sleeps == [0.5, 1.0, 2.0]
 
@@ -254,27 +266,27 @@ def test_min_interval_spaces_requests_to_the_same_host(fake_time: FakeTime) -> N
     assert fake_time.sleeps == [2.0, 2.0, 1.5]
 
 
-def test_retries_are_logged_without_query_or_headers(
-    fake_time: FakeTime, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_retries_are_logged_without_query_or_headers(fake_time: FakeTime, caplog: pytest.LogCaptureFixture) -> None:
     script = Script(status(503), ok())
     with caplog.at_level(logging.WARNING, logger="collect.http"):
-        client_for(script, fake_time).get(URL, params={"api_key": "SECRET"},
-                                          headers={"Authorization": "Bearer TOKEN"})
+        client_for(script, fake_time).get(URL, params={"api_key": "SECRET"}, headers={"Authorization": "Bearer TOKEN"})
     (record,) = [r for r in caplog.records if r.name == "collect.http"]
     assert record.levelno == logging.WARNING
     assert "hn.algolia.com/api/v1/search_by_date" in record.getMessage()
     assert "SECRET" not in caplog.text and "TOKEN" not in caplog.text
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("120", 120.0),
-    (" 2.5 ", 2.5),
-    ("Tue, 26 Nov 2024 14:04:11 GMT", 60.0),
-    ("Tue, 26 Nov 2024 14:00:00 GMT", 0.0),
-    ("soon", None),
-    ("-5", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", 120.0),
+        (" 2.5 ", 2.5),
+        ("Tue, 26 Nov 2024 14:04:11 GMT", 60.0),
+        ("Tue, 26 Nov 2024 14:00:00 GMT", 0.0),
+        ("soon", None),
+        ("-5", None),
+    ],
+)
 def test_parse_retry_after(value: str, expected: float | None) -> None:
     assert parse_retry_after(value, WALL_START) == expected
 

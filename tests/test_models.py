@@ -15,11 +15,13 @@ from tests.tiny_models import tiny_sentence_transformer, tiny_sentiment_classifi
 
 def test_vader_scores_english_and_leaves_other_languages_unscored():
     verdicts = VaderBackend().score(
-        ["This leak is a disgrace, OpenAI treated artists terribly.",
-         "Honestly the Sora clips look amazing, great work!",
-         "OpenAI paused Sora access on Tuesday.",
-         "C'est une honte pour les artistes.",
-         "   "],
+        [
+            "This leak is a disgrace, OpenAI treated artists terribly.",
+            "Honestly the Sora clips look amazing, great work!",
+            "OpenAI paused Sora access on Tuesday.",
+            "C'est une honte pour les artistes.",
+            "   ",
+        ],
         ["en", "en", "en", "fr", "en"],
     )
     assert verdicts[0].label == "negative" and verdicts[0].score < 0
@@ -86,22 +88,27 @@ def test_a_local_sentence_transformers_model_embeds_to_unit_vectors(tmp_path):
 def test_the_bundled_minilm_embeds_offline_and_puts_similar_posts_close():
     backend = make_embedding_backend("minilm")
     assert backend.name == MINILM_NAME
-    a, b, c = backend.embed([
-        "Artists leaked OpenAI's Sora video model to protest unpaid work.",
-        "OpenAI's video generator Sora was leaked by angry artists.",
-        "My sourdough bread recipe needs more hydration.",
-    ])
+    a, b, c = backend.embed(
+        [
+            "Artists leaked OpenAI's Sora video model to protest unpaid work.",
+            "OpenAI's video generator Sora was leaked by angry artists.",
+            "My sourdough bread recipe needs more hydration.",
+        ]
+    )
     assert a @ b > a @ c + 0.3
 
 
 def test_language_detection_offline_with_an_undetermined_floor():
     guesses = detect_languages(
-        ["OpenAI cut access to Sora after the artists leaked it.",
-         "تسريب نموذج سورا من قبل مجموعة من الفنانين احتجاجا على العمل غير المدفوع",
-         "Les artistes ont divulgué Sora pour protester contre OpenAI.",
-         "Die Künstler haben Sora geleakt, um gegen OpenAI zu protestieren.",
-         "Los artistas filtraron Sora para protestar contra OpenAI.",
-         "", "👍"],
+        [
+            "OpenAI cut access to Sora after the artists leaked it.",
+            "تسريب نموذج سورا من قبل مجموعة من الفنانين احتجاجا على العمل غير المدفوع",
+            "Les artistes ont divulgué Sora pour protester contre OpenAI.",
+            "Die Künstler haben Sora geleakt, um gegen OpenAI zu protestieren.",
+            "Los artistas filtraron Sora para protestar contra OpenAI.",
+            "",
+            "👍",
+        ],
         min_score=0.4,
     )
     assert [g.language for g in guesses[:5]] == ["en", "ar", "fr", "de", "es"]
@@ -119,11 +126,13 @@ def test_model_text_drops_links_and_joins_title():
 def test_e5_small_embeds_offline_and_across_languages():
     backend = make_embedding_backend("e5-small")
     assert backend.name == embedding_model_name("e5-small")
-    arabic, english, other = backend.embed([
-        "سرّب الفنانون نموذج الفيديو سورا احتجاجا على العمل بلا أجر",
-        "Artists leaked the Sora video model to protest unpaid work",
-        "My sourdough bread recipe needs more hydration",
-    ])
+    arabic, english, other = backend.embed(
+        [
+            "سرّب الفنانون نموذج الفيديو سورا احتجاجا على العمل بلا أجر",
+            "Artists leaked the Sora video model to protest unpaid work",
+            "My sourdough bread recipe needs more hydration",
+        ]
+    )
     assert np.isclose(np.linalg.norm(arabic), 1.0, atol=1e-5)
     assert arabic @ english > arabic @ other
 
@@ -131,13 +140,15 @@ def test_e5_small_embeds_offline_and_across_languages():
 def test_the_default_use_multilingual_embeds_offline_across_languages_and_bounds_long_posts():
     backend = make_embedding_backend("use-multilingual")
     assert backend.name == USE_NAME
-    arabic, english, other, huge, long = backend.embed([
-        "سرّب الفنانون نموذج الفيديو سورا احتجاجا على العمل بلا أجر",
-        "Artists leaked the Sora video model to protest unpaid work",
-        "My sourdough bread recipe needs more hydration",
-        "Artists leaked Sora. " * 200_000,  # 4 MB: embedded from a bounded prefix
-        "Artists leaked Sora. " * 100,
-    ])
+    arabic, english, other, huge, long = backend.embed(
+        [
+            "سرّب الفنانون نموذج الفيديو سورا احتجاجا على العمل بلا أجر",
+            "Artists leaked the Sora video model to protest unpaid work",
+            "My sourdough bread recipe needs more hydration",
+            "Artists leaked Sora. " * 200_000,  # 4 MB: embedded from a bounded prefix
+            "Artists leaked Sora. " * 100,
+        ]
+    )
     assert np.allclose(np.linalg.norm([arabic, english, other, huge], axis=1), 1.0, atol=1e-5)
     assert arabic @ english > arabic @ other + 0.2
     assert np.allclose(huge, long, atol=1e-5)

@@ -20,8 +20,9 @@ from tests.seed import POSTS, seed_store
 
 
 def murmur(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "murmur", *args], cwd=ROOT, capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "murmur", *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_help_lists_every_command() -> None:
@@ -42,7 +43,8 @@ def test_unknown_command_is_one_line_and_exit_2() -> None:
     done = murmur("colect")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "murmur: unknown command 'colect'; expected one of: " + ", ".join(COMMANDS)]
+        "murmur: unknown command 'colect'; expected one of: " + ", ".join(COMMANDS)
+    ]
 
 
 def test_bad_monitor_file_is_one_line_without_traceback(tmp_path: Path) -> None:
@@ -54,13 +56,13 @@ def test_bad_monitor_file_is_one_line_without_traceback(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1 and "surprise" in done.stderr
 
 
-def _export(engine, capsysbinary, *options: str) -> bytes:  # noqa: ANN001
+def _export(engine, capsysbinary, *options: str) -> bytes:
     code = export.main(["--monitor", str(SORA_MONITOR), "--db", str(engine.url), *options])
     assert code == 0
     return capsysbinary.readouterr().out
 
 
-def test_export_jsonl_has_every_post_with_its_analysis(engine, capsysbinary) -> None:  # noqa: ANN001
+def test_export_jsonl_has_every_post_with_its_analysis(engine, capsysbinary) -> None:
     seed_store(engine)
     rows = [json.loads(line) for line in _export(engine, capsysbinary, "--format", "jsonl").decode().splitlines()]
     assert len(rows) == len(POSTS)
@@ -73,7 +75,7 @@ def test_export_jsonl_has_every_post_with_its_analysis(engine, capsysbinary) -> 
     assert all("author_handle" not in row for row in rows)
 
 
-def test_export_filters_by_day_language_and_source(engine, capsysbinary) -> None:  # noqa: ANN001
+def test_export_filters_by_day_language_and_source(engine, capsysbinary) -> None:
     seed_store(engine)
     out = _export(engine, capsysbinary, "--format", "csv", "--since", "2024-11-26", "--until", "2024-11-26")
     days = [row["created_at"][:10] for row in csv.DictReader(io.StringIO(out.decode()))]
@@ -84,7 +86,7 @@ def test_export_filters_by_day_language_and_source(engine, capsysbinary) -> None
     assert _export(engine, capsysbinary, "--format", "jsonl", "--source", "mastodon") == b""
 
 
-def test_export_parquet_to_a_file(engine, tmp_path, capsysbinary) -> None:  # noqa: ANN001
+def test_export_parquet_to_a_file(engine, tmp_path, capsysbinary) -> None:
     seed_store(engine)
     target = tmp_path / "out" / "posts.parquet"
     _export(engine, capsysbinary, "--format", "parquet", "--output", str(target))
@@ -94,13 +96,13 @@ def test_export_parquet_to_a_file(engine, tmp_path, capsysbinary) -> None:  # no
     assert sorted(set(table.column("language").to_pylist())) == ["ar", "de", "en", "fr"]
 
 
-def test_export_of_an_empty_store_is_a_header_only(engine, capsysbinary) -> None:  # noqa: ANN001
+def test_export_of_an_empty_store_is_a_header_only(engine, capsysbinary) -> None:
     out = _export(engine, capsysbinary, "--format", "csv")
     assert out.decode().splitlines()[0].startswith("platform,native_id,url,created_at")
     assert len(out.decode().splitlines()) == 1
 
 
-def test_status_shows_runs_and_source_health(engine, capsys) -> None:  # noqa: ANN001
+def test_status_shows_runs_and_source_health(engine, capsys) -> None:
     seed_store(engine)
     assert status.main(["--db", str(engine.url)]) == 0
     text = capsys.readouterr().out
@@ -114,7 +116,7 @@ def test_status_shows_runs_and_source_health(engine, capsys) -> None:  # noqa: A
     assert run["kind"] == "run" and run["status"] == "ok" and run["sources"][0]["health"] == "ok"
 
 
-def test_status_on_an_empty_store_says_collect_first(engine, capsys) -> None:  # noqa: ANN001
+def test_status_on_an_empty_store_says_collect_first(engine, capsys) -> None:
     assert status.main(["--db", str(engine.url)]) == 0
     assert "murmur collect --monitor" in capsys.readouterr().out
 
@@ -124,11 +126,14 @@ def test_busy_port_is_one_line_naming_it_and_another(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = murmur("dashboard", "--address", "127.0.0.1", "--port", str(port),
-                      "--db", f"sqlite:///{tmp_path / 'm.db'}")
+        done = murmur(
+            "dashboard", "--address", "127.0.0.1", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'm.db'}"
+        )
     assert done.returncode == 2
-    assert done.stderr.strip() == (f"murmur dashboard: error: port {port} is busy (another dashboard?); pick another "
-                                   f"with `murmur dashboard --port {port + 1}` (or `make run PORT={port + 1}`)")
+    assert done.stderr.strip() == (
+        f"murmur dashboard: error: port {port} is busy (another dashboard?); pick another "
+        f"with `murmur dashboard --port {port + 1}` (or `make run PORT={port + 1}`)"
+    )
     assert "http://" not in done.stderr  # nothing announced that will not answer
 
 

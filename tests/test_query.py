@@ -395,8 +395,7 @@ def test_clauses_returns_a_fresh_list() -> None:
 def clause_search(clauses: list[Clause], text: str) -> bool:
     """What a source without OR finds: any clause with all includes and none of the excludes."""
     return any(
-        all(term.matches(text) for term in clause.include)
-        and not any(term.matches(text) for term in clause.exclude)
+        all(term.matches(text) for term in clause.include) and not any(term.matches(text) for term in clause.exclude)
         for clause in clauses
     )
 

@@ -83,7 +83,7 @@ def test_the_next_run_resumes_from_the_cursor_with_a_small_overlap(engine, write
     with client_for(FakeAlgolia(corpus())) as client:
         collect_monitor(engine, monitor, plans, client, now=NOW)
     later = NOW + timedelta(hours=5)
-    fresh = corpus() + [hit(42300001, NOW + timedelta(hours=2), "Sora leak: OpenAI responds")]
+    fresh = [*corpus(), hit(42300001, NOW + timedelta(hours=2), "Sora leak: OpenAI responds")]
     api = FakeAlgolia(fresh)
     with client_for(api) as client:
         result = collect_monitor(engine, monitor, plans, client, now=later)
@@ -149,7 +149,9 @@ def test_collect_cli_falls_back_to_the_demo_when_offline(tmp_path, monkeypatch):
     def offline(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("offline", request=request)
 
-    monkeypatch.setattr(cli, "make_client", lambda **_: make_client(transport=httpx.MockTransport(offline), sleep=lambda s: None))
+    monkeypatch.setattr(
+        cli, "make_client", lambda **_: make_client(transport=httpx.MockTransport(offline), sleep=lambda s: None)
+    )
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert cli.main(["--monitor", str(SORA_MONITOR), "--db", url, "--demo-if-offline", "-q"]) == 0
     assert cli.main(["--monitor", str(SORA_MONITOR), "--db", url, "-q"]) == 3

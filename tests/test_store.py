@@ -21,8 +21,13 @@ T0 = datetime(2024, 11, 26, 14, 0, tzinfo=UTC)
 
 def make_post(native_id: str, author: str = "pixelweaver", text: str = "Sora leaked", **extra) -> Post:
     return Post(
-        platform="hackernews", native_id=native_id, text=text, created_at=T0, author=author,
-        raw={"objectID": native_id, "comment_text": text}, **extra,
+        platform="hackernews",
+        native_id=native_id,
+        text=text,
+        created_at=T0,
+        author=author,
+        raw={"objectID": native_id, "comment_text": text},
+        **extra,
     )
 
 
@@ -81,7 +86,9 @@ def test_save_posts_counts_new_and_updated_and_links_each_run(engine):
 def test_authors_are_pseudonymised_consistently_and_never_stored_in_clear(engine):
     with engine.begin() as conn:
         run = start_run(conn, "sora-leak", "live")
-        save_posts(conn, [make_post("1"), make_post("2"), make_post("3", author="other")], run_id=run, source="hackernews")
+        save_posts(
+            conn, [make_post("1"), make_post("2"), make_post("3", author="other")], run_id=run, source="hackernews"
+        )
     with engine.connect() as conn:
         rows = {r.native_id: r for r in conn.execute(select(posts))}
     assert rows["1"].author_hash == rows["2"].author_hash != rows["3"].author_hash
@@ -168,8 +175,12 @@ def test_datetime_cursors_of_a_version_1_store_are_read_as_state(tmp_path):
     engine = open_store(url)
     with engine.begin() as conn:  # turn the fresh store back into a version 1 store with one cursor
         back_to_version_1(conn)
-        conn.execute(text("INSERT INTO cursors VALUES ('m', 'hackernews', 'sora leak', "
-                          "'2024-11-30 06:00:00.000000', '2024-11-30 06:00:01.000000')"))
+        conn.execute(
+            text(
+                "INSERT INTO cursors VALUES ('m', 'hackernews', 'sora leak', "
+                "'2024-11-30 06:00:00.000000', '2024-11-30 06:00:01.000000')"
+            )
+        )
     engine.dispose()
     engine = open_store(url)
     with engine.begin() as conn:
@@ -195,7 +206,8 @@ def test_a_version_1_store_with_its_salt_in_the_database_upgrades_and_keeps_its_
         save_posts(conn, [make_post("1")], run_id=run, source="hackernews")
         assert conn.execute(select(runs.c.host)).scalar()
         assert conn.execute(select(posts.c.author_hash)).scalar() == pseudonymise(
-            bytes.fromhex("cd" * 32), "hackernews", "pixelweaver")
+            bytes.fromhex("cd" * 32), "hackernews", "pixelweaver"
+        )
     assert author_key_file.read_text().strip() == "cd" * 32
     engine.dispose()
 
@@ -205,10 +217,18 @@ def test_a_version_1_store_gains_the_sentiment_probability_columns_and_keeps_its
     engine = open_store(url)
     with engine.begin() as conn:  # turn the fresh store back into a version-1 one
         back_to_version_1(conn)
-        conn.execute(text("INSERT INTO posts (platform, native_id, text, created_at, collected_at, demo) "
-                          "VALUES ('hn', '1', 'x', '2024-11-26', '2024-11-26', 0)"))
-        conn.execute(text("INSERT INTO post_analysis (post_id, language, sentiment, sentiment_backend, analysed_at) "
-                          "VALUES (1, 'en', 'neutral', 'vader', '2024-11-26')"))
+        conn.execute(
+            text(
+                "INSERT INTO posts (platform, native_id, text, created_at, collected_at, demo) "
+                "VALUES ('hn', '1', 'x', '2024-11-26', '2024-11-26', 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO post_analysis (post_id, language, sentiment, sentiment_backend, analysed_at) "
+                "VALUES (1, 'en', 'neutral', 'vader', '2024-11-26')"
+            )
+        )
     engine.dispose()
     engine = open_store(url)
     with engine.connect() as conn:

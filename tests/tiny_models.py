@@ -8,10 +8,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-WORDS = "sora leak openai artists video model the a is was of to and great terrible fine".split()
+WORDS = [
+    "sora",
+    "leak",
+    "openai",
+    "artists",
+    "video",
+    "model",
+    "the",
+    "a",
+    "is",
+    "was",
+    "of",
+    "to",
+    "and",
+    "great",
+    "terrible",
+    "fine",
+]
 
 
-def _tokenizer(folder: Path):  # noqa: ANN202
+def _tokenizer(folder: Path):
     from transformers import BertTokenizerFast
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -20,12 +37,17 @@ def _tokenizer(folder: Path):  # noqa: ANN202
     return BertTokenizerFast(vocab_file=str(vocab))
 
 
-def _config(**extra):  # noqa: ANN202
+def _config(**extra):
     from transformers import BertConfig
 
     return BertConfig(
-        vocab_size=5 + len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=64, **extra,
+        vocab_size=5 + len(WORDS),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        **extra,
     )
 
 

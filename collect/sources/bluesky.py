@@ -129,7 +129,8 @@ class _Sessions:
         )
         if response.status_code in (400, 401):
             raise SourceHTTPError(
-                f"Bluesky refused the login of MURMUR_BLUESKY_HANDLE with MURMUR_BLUESKY_APP_PASSWORD ({_xrpc_error(response)})",
+                "Bluesky refused the login of MURMUR_BLUESKY_HANDLE with MURMUR_BLUESKY_APP_PASSWORD "
+                f"({_xrpc_error(response)})",
                 response.status_code,
             )
         raise_for_status(response)
@@ -247,7 +248,6 @@ def _error_code(response: httpx.Response) -> str | None:
     except ValueError:
         return None
     return data.get("error") if isinstance(data, dict) else None
-
 
 
 def _timestamp(moment: datetime) -> str:

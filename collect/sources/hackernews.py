@@ -37,11 +37,9 @@ ITEM_URL = "https://news.ycombinator.com/item?id={}"
 TAGS = ("story", "comment", "poll", "pollopt", "show_hn", "ask_hn", "job")
 
 OPTIONS = {
-    "tags": Option(list, ["story", "comment"],
-                   "item types to search; any of them matches", choices=TAGS),
+    "tags": Option(list, ["story", "comment"], "item types to search; any of them matches", choices=TAGS),
     "hits_per_page": Option(int, 100, "hits asked for per request", minimum=1, maximum=1000),
-    "window_days": Option(float, 7.0, "length of the time windows a backfill is cut into",
-                          minimum=0.01, maximum=366),
+    "window_days": Option(float, 7.0, "length of the time windows a backfill is cut into", minimum=0.01, maximum=366),
     "max_pages": Option(int, 50, "most pages read from one time window", minimum=1, maximum=1000),
 }
 
@@ -121,8 +119,9 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
             raise ValueError(f"fetch needs timezone-aware datetimes, got {moment!r}")
     since = resume_from(ctx.state, ctx.since, OVERLAP)
     settings = {key: ctx.options.get(key, option.default) for key, option in OPTIONS.items()}
-    walk = _Walk(ctx.client, ctx.search, settings, ctx.until, endpoint(SEARCH_URL, ctx.options.get("base_url")),
-                 ctx.state)
+    walk = _Walk(
+        ctx.client, ctx.search, settings, ctx.until, endpoint(SEARCH_URL, ctx.options.get("base_url")), ctx.state
+    )
     # Creation times are whole seconds: (since, until] holds the items of (⌊since⌋, ⌊until⌋].
     first, last = math.floor(since.timestamp()), math.floor(ctx.until.timestamp())
     width = max(1, round(walk.window_days * 86400))
@@ -130,12 +129,18 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
         yield from walk.window(start, min(start + width, last))
 
 
-
 class _Walk:
     """One fetch's state: its settings and whether the cursor may still move."""
 
-    def __init__(self, client: httpx.Client, search: str, options: Mapping[str, Any],
-                 until: datetime, url: str, state: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        search: str,
+        options: Mapping[str, Any],
+        until: datetime,
+        url: str,
+        state: Mapping[str, Any] | None,
+    ) -> None:
         self.client = client
         self.url = url
         self.search = search
@@ -152,7 +157,8 @@ class _Walk:
         self.held: dict[str, Any] = {"until": state["until"]} if state and isinstance(state.get("until"), str) else {}
         broken = state.get("broken") if state else None
         self.broken: dict[str, int] = {
-            key: count for key, count in (broken.items() if isinstance(broken, dict) else ())
+            key: count
+            for key, count in (broken.items() if isinstance(broken, dict) else ())
             if isinstance(key, str) and isinstance(count, int)
         }
 
@@ -169,11 +175,15 @@ class _Walk:
                 yield from self.window(start, middle)
                 yield from self.window(middle, end)
                 return
-            logger.warning("hackernews: %d hits created in the one second up to %s; only the "
-                           "first %d can be read", envelope["nbHits"], _utc(end), self.capacity)
+            logger.warning(
+                "hackernews: %d hits created in the one second up to %s; only the first %d can be read",
+                envelope["nbHits"],
+                _utc(end),
+                self.capacity,
+            )
         page = 0
         while True:
-            last = (page + 1 >= min(envelope["nbPages"], self.max_pages) or not envelope["hits"])
+            last = page + 1 >= min(envelope["nbPages"], self.max_pages) or not envelope["hits"]
             yield Page(body, url, self._state(end) if last else None)
             if last:
                 return
@@ -185,8 +195,7 @@ class _Walk:
                 return
 
     def _get(self, start: int, end: int, page: int) -> tuple[bytes, str]:
-        params = search_params(self.search, start, end, tags=self.tags,
-                               hits_per_page=self.hits_per_page, page=page)
+        params = search_params(self.search, start, end, tags=self.tags, hits_per_page=self.hits_per_page, page=page)
         response = self.client.get(self.url, params=params)
         raise_for_status(response)
         return response.content, str(response.url)
@@ -327,16 +336,14 @@ def _created_at(hit: dict[str, Any]) -> datetime:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
             return moment.astimezone(UTC)
-    raise _MalformedHit(
-        f"item {hit.get('objectID')}: no usable created_at_i or created_at ({text!r})")
+    raise _MalformedHit(f"item {hit.get('objectID')}: no usable created_at_i or created_at ({text!r})")
 
 
 def _raw(hit: dict[str, Any]) -> dict[str, Any]:
     """The hit without the author's handle, which the store must only get pseudonymised."""
     raw = {key: value for key, value in hit.items() if key not in _IDENTIFYING_KEYS}
     if isinstance(raw.get("_tags"), list):
-        raw["_tags"] = [tag for tag in raw["_tags"]
-                        if not (isinstance(tag, str) and tag.startswith("author_"))]
+        raw["_tags"] = [tag for tag in raw["_tags"] if not (isinstance(tag, str) and tag.startswith("author_"))]
     return raw
 
 

@@ -184,7 +184,9 @@ class _Walk:
         if response.status_code == 401:
             detail = _error_text(response.content)
             if self.headers:
-                raise _InstanceProblem(f"{self.instance}: the token in MURMUR_MASTODON_TOKENS was refused (401: {detail})")
+                raise _InstanceProblem(
+                    f"{self.instance}: the token in MURMUR_MASTODON_TOKENS was refused (401: {detail})"
+                )
             raise _InstanceProblem(
                 f"{self.instance}: hashtag timelines need a login here (401: {detail}); "
                 "add a token for it to MURMUR_MASTODON_TOKENS"
@@ -215,7 +217,8 @@ class _Walk:
                 logger.warning("mastodon: %s: hashtag feeds of %s posts are disabled here", self.instance, origin)
             elif access.get(origin) == "authenticated" and not self.headers:
                 logger.warning(
-                    "mastodon: %s: hashtag feeds of %s posts need a login here; add a token for it to MURMUR_MASTODON_TOKENS",
+                    "mastodon: %s: hashtag feeds of %s posts need a login here; "
+                    "add a token for it to MURMUR_MASTODON_TOKENS",
                     self.instance,
                     origin,
                 )
