@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
         )
     topics = "unchanged" if report.topics is None else f"{report.topics} topics over {report.topic_posts} posts"
     log.info(
-        "done in %.0f s: %d posts analysed (%d unscored by the sentiment model), %d embedded; topics %s",
-        time.monotonic() - started, report.analysed, report.unscored, report.embedded, topics,
+        "done in %.0f s: %d posts analysed (%d unscored by the sentiment model), %d embedded; topics %s; %d spikes",
+        time.monotonic() - started, report.analysed, report.unscored, report.embedded, topics, report.spikes,
     )
     return EXIT_OK
 

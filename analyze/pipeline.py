@@ -3,7 +3,8 @@
 Order matters and each step commits in batches, so an interrupted run keeps what it finished:
 1. language and sentiment for posts that have none yet;
 2. embeddings for posts not yet embedded with the configured model (a post is never embedded twice);
-3. topics, refitted on all the monitor's embeddings when anything was added or the model changed.
+3. topics, refitted on all the monitor's embeddings when anything was added or the model changed;
+4. spikes, recomputed over all the monitor's posts (cheap: counting), explained by the slices above.
 Models are loaded only when a step has work for them.
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 from analyze.embeddings import EmbeddingBackend
 from analyze.language import detect_languages
 from analyze.sentiment import SentimentBackend
+from analyze.spikes import detect_spikes, typicality_from
 from analyze.text import model_text
 from analyze.topics import fit_topics
 from monitor.config import Monitor
@@ -35,6 +37,7 @@ from store.analysis import (
     save_topic_model,
     save_verdicts,
 )
+from store.spikes import save_spikes, spike_events
 
 log = logging.getLogger(__name__)
 BATCH = 256
@@ -51,6 +54,7 @@ class AnalysisReport:
     embedded: int = 0
     topics: int | None = None  # None: no refit this time
     topic_posts: int = 0
+    spikes: int = 0
 
 
 def analyse(
@@ -66,6 +70,7 @@ def analyse(
     _judge_posts(engine, monitor, sentiment, progress, report)
     _embed_posts(engine, monitor, embedder, embedding_name, progress, report)
     _refit_topics(engine, monitor, embedding_name, progress, report)
+    _find_spikes(engine, monitor, embedding_name, progress, report)
     return report
 
 
@@ -143,6 +148,18 @@ def _refit_topics(engine, monitor, name, progress, report) -> None:  # noqa: ANN
         )
     report.topics = sum(1 for t in fit.topics if t.topic >= 0)
     report.topic_posts = len(posts)
+
+
+def _find_spikes(engine, monitor, name, progress, report) -> None:
+    progress("spikes", 0, 1)
+    with engine.connect() as conn:
+        events, labels = spike_events(conn, monitor.name)
+        embedded, matrix = monitor_embeddings(conn, monitor.name, name)
+    found = detect_spikes(events, typicality=typicality_from([p.id for p in embedded], matrix), labels=labels)
+    with engine.begin() as conn:
+        save_spikes(conn, monitor.name, found)
+    report.spikes = len(found)
+    progress("spikes", 1, 1)
 
 
 # Arabic attaches conjunctions, prepositions and the article to the word: تسريب → التسريب, والتسريب.

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, inspect, text
 
 from monitor.errors import MurmurError
-from store.schema import cursors, metadata, settings
+from store.schema import cursors, metadata, settings, spike_alerts, spikes
 from store.timeutil import as_utc
 
 VERSION_KEY = "schema_version"
@@ -45,7 +45,13 @@ def _instant(value: datetime | str) -> datetime:
     return as_utc(moment)
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {2: _cursor_state}
+def _spike_tables(conn: Connection) -> None:
+    """Spikes and the alerts sent for them (issue 10): new tables only."""
+    spikes.create(conn)
+    spike_alerts.create(conn)
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {2: _cursor_state, 3: _spike_tables}
 CURRENT_VERSION = 1 + len(STEPS)
 
 

@@ -147,3 +147,36 @@ post_topics = Table(
     Column("topic", Integer, nullable=False),
     Column("probability", Float),
 )
+
+# Bursts found by analyze.spikes, recomputed by every analysis; (monitor, series, granularity, start)
+# names one spike across runs. drivers, top_posts and sentiment are JSON.
+spikes = Table(
+    "spikes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(128), nullable=False),
+    Column("series", String(300), nullable=False),  # all, source:<name>, language:<code>, topic:<id>, narrative:<name>
+    Column("granularity", String(8), nullable=False),  # hour or day
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True), nullable=False),
+    Column("posts", Integer, nullable=False),
+    Column("baseline", Float, nullable=False),
+    Column("peak", Integer, nullable=False),
+    Column("drivers", Text, nullable=False, default="[]"),
+    Column("top_posts", Text, nullable=False, default="{}"),
+    Column("sentiment", Text, nullable=False, default="{}"),
+    Column("detected_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("monitor", "series", "granularity", "start", name="uq_spikes_key"),
+)
+
+# Spikes already announced to the alert webhook: kept apart from `spikes`, which each analysis
+# rewrites, so a spike is never announced twice.
+spike_alerts = Table(
+    "spike_alerts",
+    metadata,
+    Column("monitor", String(128), primary_key=True),
+    Column("series", String(300), primary_key=True),
+    Column("granularity", String(8), primary_key=True),
+    Column("start", DateTime(timezone=True), primary_key=True),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+)
