@@ -47,8 +47,8 @@ def _instant(value: datetime | str) -> datetime:
 
 def _spike_tables(conn: Connection) -> None:
     """Spikes and the alerts sent for them (issue 10): new tables only."""
-    spikes.create(conn)
-    spike_alerts.create(conn)
+    spikes.create(conn, checkfirst=True)
+    spike_alerts.create(conn, checkfirst=True)
 
 
 STEPS: dict[int, Callable[[Connection], None]] = {2: _cursor_state, 3: _spike_tables}
