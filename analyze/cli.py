@@ -11,6 +11,7 @@ import importlib
 import logging
 import time
 
+from analyze.alerts import announce_new_spikes
 from analyze.backends import ModelUnavailable
 from analyze.embeddings import embedding_model_name, make_embedding_backend
 from analyze.pipeline import analyse
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
             embedding_name=embedding_name,
             progress=progress,
         )
+    announce_new_spikes(engine, monitor.name)  # only where MURMUR_ALERT_WEBHOOK is set; never fails the run
     topics = "unchanged" if report.topics is None else f"{report.topics} topics over {report.topic_posts} posts"
     log.info(
         "done in %.0f s: %d posts analysed (%d unscored by the sentiment model), %d embedded; topics %s; %d spikes",
