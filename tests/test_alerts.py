@@ -40,7 +40,7 @@ def a_spike(hour: int, series: str = "all") -> Spike:
     )
 
 
-def recorder(statuses: list[int]):  # noqa: ANN201
+def recorder(statuses: list[int]):
     """A handler answering the given statuses in turn (then 200)."""
 
     def handle(request: httpx.Request) -> httpx.Response:
