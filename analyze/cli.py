@@ -14,12 +14,15 @@ import time
 from analyze.alerts import announce_new_spikes
 from analyze.backends import ModelUnavailable
 from analyze.embeddings import embedding_model_name, make_embedding_backend
+from analyze.manifest import StepTimer, analysis_manifest
 from analyze.pipeline import analyse
 from analyze.sentiment import make_sentiment_backend, sentiment_backend_name
 from monitor.cli import EXIT_OK, entry_point_parser, progress_reporter, setup_logging
 from monitor.config import Monitor, load_monitor
 from monitor.errors import ConfigError
 from store.db import display_url, open_store
+from store.manifests import save_manifest
+from store.timeutil import utc_now
 
 log = logging.getLogger("analyze")
 
@@ -45,11 +48,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
     setup_logging(-1 if args.quiet else args.verbose)
     monitor = load_monitor(args.monitor)
     embedding_name = _checked(monitor, "embeddings", embedding_model_name)
-    _checked(monitor, "sentiment", sentiment_backend_name)
+    sentiment_name = _checked(monitor, "sentiment", sentiment_backend_name)
     engine = open_store(args.db)
     log.info("analysing monitor %s in %s", monitor.name, display_url(str(engine.url)))
-    started = time.monotonic()
-    with progress_reporter(enabled=not args.quiet) as progress:
+    started, began = time.monotonic(), utc_now()
+    with progress_reporter(enabled=not args.quiet) as shown:
+        progress = StepTimer(shown)
         report = analyse(
             engine,
             monitor,
@@ -59,6 +63,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
             progress=progress,
         )
     announce_new_spikes(engine, monitor.name)  # only where MURMUR_ALERT_WEBHOOK is set; never fails the run
+    manifest = analysis_manifest(monitor, embeddings=embedding_name, sentiment=sentiment_name, report=report,
+                                 steps=progress.seconds(), total_s=time.monotonic() - started)
+    with engine.begin() as conn:
+        save_manifest(conn, monitor=monitor.name, kind="analyze", started_at=began, finished_at=utc_now(),
+                      manifest=manifest)
     topics = "unchanged" if report.topics is None else f"{report.topics} topics over {report.topic_posts} posts"
     log.info(
         "done in %.0f s: %d posts analysed (%d unscored by the sentiment model), %d embedded; topics %s; %d spikes",
@@ -67,7 +76,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
     return EXIT_OK
 
 
-def _checked(monitor: Monitor, key: str, check):  # noqa: ANN001, ANN202
+def _checked(monitor: Monitor, key: str, check):
     setting = getattr(monitor.analysis, key)
     try:
         return check(setting)
@@ -75,7 +84,7 @@ def _checked(monitor: Monitor, key: str, check):  # noqa: ANN001, ANN202
         raise ConfigError(str(monitor.path), f"analysis.{key}", f"{error}, got {setting!r}") from None
 
 
-def _loaded(monitor: Monitor, key: str, factory):  # noqa: ANN001, ANN202
+def _loaded(monitor: Monitor, key: str, factory):
     try:
         return _checked(monitor, key, factory)
     except ModelUnavailable as error:

@@ -133,6 +133,7 @@ def _refit_topics(engine, monitor, name, progress, report) -> None:  # noqa: ANN
         [languages.get(p.id, "und") for p in posts],
         min_topic_size=monitor.analysis.min_topic_size,
         extra_stop_words=query_words(monitor.query),
+        seed=monitor.analysis.seed,
     )
     progress("topics", 1, 1)
     if fit is None:

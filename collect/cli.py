@@ -6,6 +6,10 @@ import argparse
 import logging
 import re
 import time
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import Engine
 
 from collect.http import POLITE_INTERVAL, make_client
 from collect.plan import plan_sources
@@ -19,7 +23,10 @@ from monitor.cli import (
     setup_logging,
 )
 from monitor.config import Monitor, load_monitor
+from monitor.manifest import base_manifest, source_options
 from store.db import display_url, open_store
+from store.manifests import save_manifest
+from store.timeutil import utc_now
 
 log = logging.getLogger("collect")
 
@@ -69,13 +76,15 @@ def main(argv: list[str] | None = None, prog: str = "python -m collect") -> int:
     engine = open_store(args.db)
     log.info("monitor %s → %s", monitor.name, display_url(str(engine.url)))
     if args.demo:
-        return _exit_code(_report(load_demo(engine, monitor)))
+        began = utc_now()
+        return _exit_code(_recorded(engine, monitor, began, _report(load_demo(engine, monitor))))
     while True:
-        started = time.monotonic()
+        started, began = time.monotonic(), utc_now()
         with make_client(min_interval=POLITE_INTERVAL) as client, progress_reporter(enabled=not args.quiet) as progress:
             result = _report(collect_monitor(engine, monitor, plans, client, progress=progress))
         if result.unreachable and args.demo_if_offline:
             result = _fall_back_to_demo(engine, monitor)
+        _recorded(engine, monitor, began, result)
         if not args.every:
             return _exit_code(result)
         pause = max(0.0, args.every - (time.monotonic() - started))
@@ -102,6 +111,25 @@ def _report(result: RunResult) -> RunResult:
             f"; stopped: {tally.error}" if tally.error else f"; skipped: {tally.skipped}" if tally.skipped else "",
         )
     log.info("%s run %d: %s, %d new posts", result.mode, result.run_id, result.status, result.new)
+    return result
+
+
+def _recorded(engine: Engine, monitor: Monitor, began: datetime, result: RunResult) -> RunResult:
+    """Store the run's manifest: the monitor file and options it ran with, and what it got."""
+    finished = utc_now()
+    manifest = {
+        **base_manifest(monitor, "collect"),
+        "mode": result.mode,
+        "status": result.status,
+        "sources": source_options(monitor),
+        "seed": None,  # collection draws nothing at random
+        "counts": {name: asdict(tally) for name, tally in result.tallies.items()},
+        "errors": len(result.errors),
+        "durations": {"total_s": round((finished - began).total_seconds(), 3)},
+    }
+    with engine.begin() as conn:
+        save_manifest(conn, monitor=monitor.name, kind="collect", run_id=result.run_id or None,
+                      started_at=began, finished_at=finished, manifest=manifest)
     return result
 
 

@@ -39,6 +39,8 @@ _ANALYSIS = {
                              minimum=0, maximum=100_000),
     "language_min_score": Option(float, 0.4, "below this confidence a post's language is 'und'",
                                  minimum=0.0, maximum=1.0),
+    "seed": Option(int, 42, "random seed of the topic model: the same seed on the same store gives the same topics",
+                   minimum=0, maximum=2**31 - 1),
 }
 _DEMO = {
     "corpus": Option(str, "", "folder of recorded responses, relative to the monitor file"),
@@ -59,6 +61,7 @@ class AnalysisSettings:
     sentiment: str = "vader"
     min_topic_size: int = 0
     language_min_score: float = 0.4
+    seed: int = 42
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, inspect, text
 
 from monitor.errors import MurmurError
-from store.schema import cursors, metadata, settings, spike_alerts, spikes
+from store.schema import cursors, manifests, metadata, settings, spike_alerts, spikes
 from store.timeutil import as_utc
 
 VERSION_KEY = "schema_version"
@@ -51,7 +51,12 @@ def _spike_tables(conn: Connection) -> None:
     spike_alerts.create(conn, checkfirst=True)
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {2: _cursor_state, 3: _spike_tables}
+def _manifest_table(conn: Connection) -> None:
+    """Run manifests for collection and analysis runs (issue 10): a new table only."""
+    manifests.create(conn, checkfirst=True)
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {2: _cursor_state, 3: _spike_tables, 4: _manifest_table}
 CURRENT_VERSION = 1 + len(STEPS)
 
 

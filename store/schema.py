@@ -180,3 +180,19 @@ spike_alerts = Table(
     Column("start", DateTime(timezone=True), primary_key=True),
     Column("sent_at", DateTime(timezone=True), nullable=False),
 )
+
+# What each collection and analysis run was (monitor.manifest): versions, monitor file hash and
+# query, options, backends and models, parameters, seed, counts, durations. `run_id` links a
+# collection manifest to its row in `runs`.
+manifests = Table(
+    "manifests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # collect or analyze
+    Column("run_id", Integer),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("manifest", Text, nullable=False),  # JSON
+    Index("ix_manifests_monitor_kind", "monitor", "kind", "finished_at"),
+)
