@@ -4,7 +4,9 @@ Order matters and each step commits in batches, so an interrupted run keeps what
 1. language and sentiment for posts that have none yet;
 2. embeddings for posts not yet embedded with the configured model (a post is never embedded twice);
 3. topics, refitted on all the monitor's embeddings when anything was added or the model changed;
-4. spikes, recomputed over all the monitor's posts (cheap: counting), explained by the slices above.
+4. narratives: every embedded post scored against each of the monitor's narratives (all posts again
+   when the narratives or the model changed);
+5. spikes, recomputed over all the monitor's posts (cheap: counting), explained by the slices above.
 Models are loaded only when a step has work for them.
 """
 
@@ -20,6 +22,7 @@ from sqlalchemy import Engine
 
 from analyze.embeddings import EmbeddingBackend
 from analyze.language import detect_languages
+from analyze.narratives import fingerprint, narrative_vectors, score, threshold_for
 from analyze.sentiment import SentimentBackend
 from analyze.spikes import detect_spikes, typicality_from
 from analyze.text import model_text
@@ -36,6 +39,14 @@ from store.analysis import (
     save_embeddings,
     save_topic_model,
     save_verdicts,
+)
+from store.narratives import (
+    forget_narratives,
+    memberships,
+    record_definitions,
+    save_scores,
+    scored_post_ids,
+    stored_fingerprint,
 )
 from store.spikes import save_spikes, spike_events
 
@@ -54,6 +65,7 @@ class AnalysisReport:
     embedded: int = 0
     topics: int | None = None  # None: no refit this time
     topic_posts: int = 0
+    narrative_posts: int = 0  # posts scored against the narratives this time
     spikes: int = 0
 
 
@@ -67,11 +79,25 @@ def analyse(
 ) -> AnalysisReport:
     """Run the three steps; `sentiment` and `embedder` are factories, called only when needed."""
     report = AnalysisReport()
+    embedder = _once(embedder)
     _judge_posts(engine, monitor, sentiment, progress, report)
     _embed_posts(engine, monitor, embedder, embedding_name, progress, report)
     _refit_topics(engine, monitor, embedding_name, progress, report)
+    _score_narratives(engine, monitor, embedder, embedding_name, progress, report)
     _find_spikes(engine, monitor, embedding_name, progress, report)
     return report
+
+
+def _once(factory: Callable[[], T]) -> Callable[[], T]:
+    """The factory, called at most once: two steps that need the model share one load."""
+    made: list[T] = []
+
+    def make() -> T:
+        if not made:
+            made.append(factory())
+        return made[0]
+
+    return make
 
 
 def _judge_posts(engine, monitor, make_backend, progress, report) -> None:  # noqa: ANN001
@@ -151,10 +177,49 @@ def _refit_topics(engine, monitor, name, progress, report) -> None:  # noqa: ANN
     report.topic_posts = len(posts)
 
 
+def _score_narratives(engine, monitor, make_backend, name, progress, report) -> None:
+    narratives = monitor.narratives
+    key = fingerprint(narratives, name)
+    with engine.connect() as conn:
+        current = stored_fingerprint(conn, monitor.name)
+        done = scored_post_ids(conn, monitor.name) if current == key else set()
+        embedded, matrix = monitor_embeddings(conn, monitor.name, name)
+    if current != key:  # new definitions or model: start over (this also clears an interrupted first scoring)
+        with engine.begin() as conn:
+            forget_narratives(conn, monitor.name)
+            if narratives:
+                record_definitions(conn, monitor.name, key, name, _definitions(narratives, name))
+    todo = [i for i, post in enumerate(embedded) if post.id not in done]
+    if not narratives or not todo:
+        return
+    progress("narratives", 0, len(todo))
+    vectors = narrative_vectors(narratives, make_backend())
+    thresholds = [threshold_for(n, name) for n in narratives]
+    for batch in _chunks(todo, BATCH * 8):
+        scores = score(matrix[list(batch)], vectors)
+        with engine.begin() as conn:
+            names = [n.name for n in narratives]
+            save_scores(conn, monitor.name, [embedded[i].id for i in batch], names, scores, thresholds)
+        report.narrative_posts += len(batch)
+        progress("narratives", report.narrative_posts, len(todo))
+
+
+def _definitions(narratives, model: str) -> list[dict]:
+    return [
+        {
+            "name": n.name,
+            "description": n.description,
+            "examples": list(n.examples),
+            "threshold": threshold_for(n, model),
+        }
+        for n in narratives
+    ]
+
+
 def _find_spikes(engine, monitor, name, progress, report) -> None:
     progress("spikes", 0, 1)
     with engine.connect() as conn:
-        events, labels = spike_events(conn, monitor.name)
+        events, labels = spike_events(conn, monitor.name, memberships(conn, monitor.name))
         embedded, matrix = monitor_embeddings(conn, monitor.name, name)
     found = detect_spikes(events, typicality=typicality_from([p.id for p in embedded], matrix), labels=labels)
     with engine.begin() as conn:

@@ -15,7 +15,16 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, inspect, text
 
 from monitor.errors import MurmurError
-from store.schema import cursors, manifests, metadata, settings, spike_alerts, spikes
+from store.schema import (
+    cursors,
+    manifests,
+    metadata,
+    narrative_sets,
+    post_narratives,
+    settings,
+    spike_alerts,
+    spikes,
+)
 from store.timeutil import as_utc
 
 VERSION_KEY = "schema_version"
@@ -56,7 +65,18 @@ def _manifest_table(conn: Connection) -> None:
     manifests.create(conn, checkfirst=True)
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {2: _cursor_state, 3: _spike_tables, 4: _manifest_table}
+def _narrative_tables(conn: Connection) -> None:
+    """Narrative scores and the definitions they were computed with (issue 10): new tables only."""
+    post_narratives.create(conn, checkfirst=True)
+    narrative_sets.create(conn, checkfirst=True)
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {
+    2: _cursor_state,
+    3: _spike_tables,
+    4: _manifest_table,
+    5: _narrative_tables,
+}
 CURRENT_VERSION = 1 + len(STEPS)
 
 

@@ -196,3 +196,27 @@ manifests = Table(
     Column("manifest", Text, nullable=False),  # JSON
     Index("ix_manifests_monitor_kind", "monitor", "kind", "finished_at"),
 )
+
+# Each post's similarity to each of its monitor's narratives, and whether it belongs (score at or
+# above the narrative's threshold). `narrative_sets` remembers which definitions and model the
+# scores were computed with, so changing either rescores everything.
+post_narratives = Table(
+    "post_narratives",
+    metadata,
+    Column("monitor", String(128), primary_key=True),
+    Column("narrative", String(128), primary_key=True),
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("member", Boolean, nullable=False),
+    Index("ix_post_narratives_post", "post_id"),
+)
+
+narrative_sets = Table(
+    "narrative_sets",
+    metadata,
+    Column("monitor", String(128), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("model", String(255), nullable=False),
+    Column("definitions", Text, nullable=False),  # JSON: name, description, examples, threshold
+    Column("scored_at", DateTime(timezone=True), nullable=False),
+)

@@ -13,9 +13,8 @@ from analyze.cli import main as analyze_main
 from analyze.embeddings import embedding_model_name
 from monitor.config import load_monitor
 from store.spikes import Spike, save_spikes, stored_spikes
-from tests.conftest import SORA_MONITOR
 from tests.loopback import LoopbackServer
-from tests.test_spikes import demo_shaped_events, store_events
+from tests.test_spikes import demo_shaped_events, store_events, without_narratives
 
 HOSTILE = "<!channel> *bold* <https://evil.example|click> & more"
 
@@ -105,13 +104,14 @@ def test_a_failing_webhook_is_retried_logged_and_never_fatal(engine, caplog):
         assert announce_new_spikes(engine, "sora-leak", webhook=server.url + "/hook") == 1
 
 
-def test_an_analysis_run_announces_the_spikes_it_found(engine, monkeypatch):
-    monitor = load_monitor(SORA_MONITOR)
+def test_an_analysis_run_announces_the_spikes_it_found(engine, monkeypatch, write_monitor):
+    path = without_narratives(write_monitor)
+    monitor = load_monitor(path)
     store_events(engine, demo_shaped_events(), embedding_model_name(monitor.analysis.embeddings))
     with LoopbackServer(recorder([])) as server:
         monkeypatch.setenv(WEBHOOK_ENV, server.url + "/hook")
         for _ in range(6):
-            assert analyze_main(["--monitor", str(SORA_MONITOR), "--db", str(engine.url), "-q"]) == 0
+            assert analyze_main(["--monitor", str(path), "--db", str(engine.url), "-q"]) == 0
     with engine.connect() as conn:
         found = stored_spikes(conn, monitor.name)
     # Ten spikes a message at most; once all are announced, further runs send nothing.

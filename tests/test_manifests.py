@@ -18,7 +18,7 @@ from murmur import __version__, status
 from store.manifests import recent_manifests
 from store.spikes import stored_spikes
 from tests.conftest import SORA_MONITOR
-from tests.test_spikes import demo_shaped_events, store_events
+from tests.test_spikes import demo_shaped_events, store_events, without_narratives
 
 
 def test_a_demo_collection_records_its_manifest(engine):
@@ -43,11 +43,12 @@ def test_credential_like_options_never_reach_a_manifest():
     assert options == {"hackernews": {"enabled": True, "tags": ["story"]}}
 
 
-def test_an_analysis_records_its_manifest_and_status_shows_it(engine, capsys):
-    monitor = load_monitor(SORA_MONITOR)
+def test_an_analysis_records_its_manifest_and_status_shows_it(engine, capsys, write_monitor):
+    path = without_narratives(write_monitor)
+    monitor = load_monitor(path)
     store_events(engine, demo_shaped_events(), embedding_model_name(monitor.analysis.embeddings))
     db = str(engine.url)
-    assert analyze_main(["--monitor", str(SORA_MONITOR), "--db", db, "-q"]) == 0
+    assert analyze_main(["--monitor", str(path), "--db", db, "-q"]) == 0
     with engine.connect() as conn:
         [record] = recent_manifests(conn, "sora-leak", kind="analyze")
         spikes = stored_spikes(conn, "sora-leak")
@@ -70,7 +71,7 @@ def test_an_analysis_records_its_manifest_and_status_shows_it(engine, capsys):
     assert lines[-1]["kind"] == "analysis" and lines[-1]["manifest"]["seed"] == 42
 
     # The same seed on the same store: a second analysis finds exactly the same spikes.
-    assert analyze_main(["--monitor", str(SORA_MONITOR), "--db", db, "-q"]) == 0
+    assert analyze_main(["--monitor", str(path), "--db", db, "-q"]) == 0
     with engine.connect() as conn:
         again = stored_spikes(conn, "sora-leak")
     assert [(s.key, s.posts, s.drivers) for s in again] == [(s.key, s.posts, s.drivers) for s in spikes]

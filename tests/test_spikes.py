@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from store.analysis import PostVerdict, TopicRecord, save_embeddings, save_topic
 from store.collection import finish_run, save_posts, start_run
 from store.post import Post
 from store.spikes import PostEvent, stored_spikes
-from tests.conftest import SORA_MONITOR
+from tests.conftest import ROOT, SORA_MONITOR
 
 START = datetime(2024, 11, 12, tzinfo=timezone.utc)
 LEAK = datetime(2024, 11, 26, tzinfo=timezone.utc)
@@ -129,6 +130,14 @@ def test_the_leak_and_the_launch_are_found_and_explained_by_their_topics():
     assert any(s.series == "language:ar" and s.start.date() == LEAK.date() for s in spikes)
 
 
+def without_narratives(write_monitor) -> Path:
+    """The Sora monitor without its narratives: the stored vectors here are not a real model's."""
+    text = SORA_MONITOR.read_text(encoding="utf-8")
+    return write_monitor(
+        text[: text.index("[[narratives]]")].replace('"../demo/sora-leak"', f'"{ROOT / "demo/sora-leak"}"')
+    )
+
+
 def store_events(engine, events: list[PostEvent], embedding_model: str) -> None:
     """Write the events as posts with verdicts, a topic model and embeddings, as an analysis would."""
     with engine.begin() as conn:
@@ -167,20 +176,21 @@ def store_events(engine, events: list[PostEvent], embedding_model: str) -> None:
         )
 
 
-def test_analysis_stores_spikes_and_murmur_spikes_lists_them(engine, capsys):
+def test_analysis_stores_spikes_and_murmur_spikes_lists_them(engine, capsys, write_monitor):
+    path = without_narratives(write_monitor)
     store_events(engine, demo_shaped_events(), MINILM_NAME)
 
     def must_not_load():
         raise AssertionError("nothing to analyse: no model should load")
 
-    monitor = load_monitor(SORA_MONITOR)
+    monitor = load_monitor(path)
     report = analyse(engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=MINILM_NAME)
     with engine.connect() as conn:
         stored = stored_spikes(conn, monitor.name)
     assert report.spikes == len(stored) > 0
 
     db = str(engine.url)
-    assert spikes_main(["--monitor", str(SORA_MONITOR), "--db", db, "--json"]) == 0
+    assert spikes_main(["--monitor", str(path), "--db", db, "--json"]) == 0
     lines = capsys.readouterr().out.splitlines()
     records = [json.loads(line) for line in lines]
     assert len(records) == len(stored)
@@ -191,7 +201,7 @@ def test_analysis_stores_spikes_and_murmur_spikes_lists_them(engine, capsys):
     assert next(d for d in leak["drivers"] if d["kind"] == "topic")["label"] == "label 0"
     assert leak["top_posts"]["typicality"][0]["url"].startswith("https://example.org/")
 
-    assert spikes_main(["--monitor", str(SORA_MONITOR), "--db", db, "--since", "2024-12-01"]) == 0
+    assert spikes_main(["--monitor", str(path), "--db", db, "--since", "2024-12-01"]) == 0
     text = capsys.readouterr().out.splitlines()
     assert text and all("2024-12-09" in line for line in text)
     assert any(line.startswith("2024-12-09 18:00 → 2024-12-09 23:00 UTC  all (hour)") for line in text)
