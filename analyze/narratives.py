@@ -25,7 +25,7 @@ from monitor.config import Narrative
 
 # Cosine from which a post belongs to a narrative, per embedding model family (the name's prefix or
 # a part of it), checked on the Sora demo corpus; anything unknown gets DEFAULT_THRESHOLD.
-MODEL_THRESHOLDS = (("e5", 0.85), ("minilm", 0.45), ("use", 0.4))
+MODEL_THRESHOLDS = (("e5", 0.82), ("minilm", 0.45), ("use", 0.3))
 DEFAULT_THRESHOLD = 0.45
 
 
