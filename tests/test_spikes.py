@@ -47,6 +47,7 @@ def demo_shaped_events() -> list[PostEvent]:
                 source=source,
                 language=language,
                 topic=topic,
+                narratives=("leak-and-security",) if topic == "0" else (),
                 sentiment=sentiment,
                 engagement=int(rng.integers(0, 50)),
                 url=f"https://example.org/{len(events) + 1}",
@@ -128,6 +129,8 @@ def test_the_leak_and_the_launch_are_found_and_explained_by_their_topics():
     assert all(s.start >= LEAK for s in spikes)
     assert any(s.series == "topic:2" and s.start.date() == LAUNCH.date() for s in spikes)
     assert any(s.series == "language:ar" and s.start.date() == LEAK.date() for s in spikes)
+    assert any(s.series == "narrative:leak-and-security" and s.start == LEAK + timedelta(hours=12) for s in spikes)
+    assert any(d["kind"] == "narrative" and d["value"] == "leak-and-security" for d in leak.drivers)
 
 
 def without_narratives(write_monitor) -> Path:
