@@ -37,8 +37,8 @@ def save_manifest(
     finished_at: datetime,
     manifest: dict[str, Any],
     run_id: int | None = None,
-) -> int:
-    result = conn.execute(
+) -> None:
+    conn.execute(
         manifests.insert().values(
             monitor=monitor,
             kind=kind,
@@ -48,7 +48,6 @@ def save_manifest(
             manifest=json.dumps(manifest, ensure_ascii=False, sort_keys=True, default=str),
         )
     )
-    return int(result.inserted_primary_key[0])
 
 
 def recent_manifests(
