@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import datetime
 
 from monitor.cli import EXIT_OK, entry_point_parser, since_arg
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None, prog: str = "murmur spikes") -> int:
         found = stored_spikes(conn, monitor.name, since=args.since)
     for spike in found:
         print(json.dumps(as_json(spike), ensure_ascii=False) if args.json else render(spike))
+    if not found:
+        print(f"{prog}: no spikes in {monitor.name}; `murmur analyze` finds them", file=sys.stderr)
     return EXIT_OK
 
 

@@ -210,6 +210,10 @@ def test_analysis_stores_spikes_and_murmur_spikes_lists_them(engine, capsys, wri
     assert any(line.startswith("2024-12-09 18:00 → 2024-12-09 23:00 UTC  all (hour)") for line in text)
     assert any('topic 2 "label 2"' in line for line in text)
 
+    assert spikes_main(["--monitor", str(path), "--db", db, "--since", "2030-01-01", "--json"]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.out == "" and "no spikes in sora-leak" in quiet.err
+
     # A second analysis recomputes the same spikes, it does not add to them.
     analyse(engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=MINILM_NAME)
     with engine.connect() as conn:
