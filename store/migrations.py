@@ -4,6 +4,10 @@
 and is stamped with `CURRENT_VERSION` (the way Alembic stamps "head"). An existing database runs
 each step in `STEPS` above its stored version, in order, in one transaction. To change the schema:
 edit `schema.py`, append a step that brings version N-1 to N with plain DDL, and bump nothing else.
+
+Creating and upgrading happen under a lock (a PostgreSQL advisory lock, a file lock beside a SQLite
+file), so processes that open a new or old store at the same moment take turns: the first creates
+or upgrades, the others find it done.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, inspect, text
 
 from monitor.errors import MurmurError
+from store.locks import hold
 from store.schema import (
     cursors,
     manifests,
@@ -24,10 +29,21 @@ from store.schema import (
     settings,
     spike_alerts,
     spikes,
+    tombstones,
 )
 from store.timeutil import as_utc
 
 VERSION_KEY = "schema_version"
+SCHEMA_LOCK = "murmur:schema"
+
+
+def _runs_owner_and_tombstones(conn: Connection) -> None:
+    """Version 2: runs say which host and process run them and when they last showed life (so a
+    dead run can be told from a slow one); tombstones keep forgotten authors and posts out."""
+    for column, kind in (("host", "VARCHAR(255)"), ("pid", "INTEGER"), ("heartbeat_at", "TIMESTAMP WITH TIME ZONE")):
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {kind}"))
+    tombstones.create(conn)
+
 
 # Step N upgrades a database at version N-1 to version N. Version 1 is the first release.
 def _cursor_state(conn: Connection) -> None:
@@ -73,9 +89,10 @@ def _narrative_tables(conn: Connection) -> None:
 
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _cursor_state,
-    3: _spike_tables,
-    4: _manifest_table,
-    5: _narrative_tables,
+    3: _runs_owner_and_tombstones,
+    4: _spike_tables,
+    5: _manifest_table,
+    6: _narrative_tables,
 }
 CURRENT_VERSION = 1 + len(STEPS)
 
@@ -88,30 +105,36 @@ def stored_version(conn: Connection) -> int | None:
     """The schema version recorded in the database, or None for an empty database."""
     if not inspect(conn).has_table(settings.name):
         return None
-    row = conn.execute(
-        settings.select().where(settings.c.key == VERSION_KEY)
-    ).first()
+    row = conn.execute(settings.select().where(settings.c.key == VERSION_KEY)).first()
     return int(row.value) if row else None
 
 
 def migrate(engine: Engine) -> int:
     """Create or upgrade the schema; returns the version the database is now at."""
-    with engine.begin() as conn:
+    with engine.connect() as conn:  # the common case, a store already current, takes no lock
         version = stored_version(conn)
-        if version is None:
-            metadata.create_all(conn)
-            _stamp(conn, CURRENT_VERSION, insert=True)
-            return CURRENT_VERSION
-        if version > CURRENT_VERSION:
-            raise SchemaTooNew(
-                f"the database is at schema version {version}, newer than this Murmur "
-                f"({CURRENT_VERSION}); upgrade Murmur"
-            )
-        for step in range(version + 1, CURRENT_VERSION + 1):
-            STEPS[step](conn)
-        if version != CURRENT_VERSION:
-            _stamp(conn, CURRENT_VERSION, insert=False)
+    if version == CURRENT_VERSION:
+        return version
+    with hold(engine, SCHEMA_LOCK), engine.begin() as conn:
+        return _migrate(conn)
+
+
+def _migrate(conn: Connection) -> int:
+    version = stored_version(conn)
+    if version is None:
+        metadata.create_all(conn)
+        _stamp(conn, CURRENT_VERSION, insert=True)
         return CURRENT_VERSION
+    if version > CURRENT_VERSION:
+        raise SchemaTooNew(
+            f"the database is at schema version {version}, newer than this Murmur "
+            f"({CURRENT_VERSION}); upgrade Murmur"
+        )
+    for step in range(version + 1, CURRENT_VERSION + 1):
+        STEPS[step](conn)
+    if version != CURRENT_VERSION:
+        _stamp(conn, CURRENT_VERSION, insert=False)
+    return CURRENT_VERSION
 
 
 def _stamp(conn: Connection, version: int, *, insert: bool) -> None:

@@ -66,9 +66,13 @@ runs = Table(
     Column("mode", String(16), nullable=False),  # "live" or "demo"
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(16), nullable=False),  # running, ok, partial, failed
+    Column("status", String(16), nullable=False),  # running, ok, partial, failed, interrupted
     Column("counts", Text, nullable=False, default="{}"),  # per source: fetched, matched, new, pages
     Column("errors", Text, nullable=False, default="[]"),
+    # Who runs it, and when it last showed life: a `running` row whose process is gone is stale.
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("heartbeat_at", DateTime(timezone=True)),
     Index("ix_runs_monitor_started", "monitor", "started_at"),
 )
 
@@ -92,6 +96,16 @@ cursors = Table(
     Column("options_key", String(64), primary_key=True),
     Column("state", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+tombstones = Table(
+    "tombstones",
+    metadata,
+    # kind "author": value is the author's pseudonym; kind "post": value is the native id.
+    Column("platform", String(32), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("value", String(255), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 post_analysis = Table(

@@ -115,3 +115,27 @@ def test_an_unknown_model_setting_is_a_config_error(write_monitor, tmp_path):
     )
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
     assert "analysis.embeddings: expected 'minilm', 'e5-small' or 'sentence-transformers:" in completed.stderr
+
+
+# --- issue 9: non-finite numbers and the last day --------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+nan"])
+def test_non_finite_numbers_are_refused(write_monitor, value):
+    base = 'name = "m"\nquery = "sora leak"\nstart = 2024-11-20\n'
+    with pytest.raises(ConfigError, match=r"analysis\.language_min_score: expected a finite number"):
+        load_monitor(write_monitor(base + f"[sources.hackernews]\n[analysis]\nlanguage_min_score = {value}\n"))
+    monitor = load_monitor(write_monitor(base + f"[sources.hackernews]\nwindow_days = {value}\n"))
+    with pytest.raises(ConfigError, match=r"sources\.hackernews\.window_days: expected a finite number"):
+        plan_sources(monitor)
+
+
+def test_end_includes_its_whole_day(write_monitor):
+    monitor = load_monitor(write_monitor('name = "m"\nquery = "sora"\nstart = 2024-11-20\nend = 2024-11-26\n'
+                                         "[sources.hackernews]\n"))
+    assert monitor.end == datetime(2024, 11, 26, 23, 59, 59, 999999, tzinfo=timezone.utc)
+
+
+def test_a_toml_file_nested_too_deeply_is_a_config_error(write_monitor):
+    with pytest.raises(ConfigError, match=r"nested too deeply|not valid TOML"):
+        load_monitor(write_monitor("x = " + "[" * 100_000 + "]" * 100_000 + "\n"))
