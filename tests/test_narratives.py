@@ -21,7 +21,7 @@ from store.collection import finish_run, save_posts, start_run
 from store.exports import ExportFilter, export_rows
 from store.narratives import memberships, narrative_share, top_narrative_posts
 from store.post import Post
-from store.schema import post_narratives
+from store.schema import post_narratives, posts
 from tests.conftest import SORA_MONITOR
 
 # (narrative it carries or None, text): every language but English, descriptions are in English
@@ -119,7 +119,8 @@ def store_posts(engine, e5, texts: list[str], first_id: int = 0) -> None:
         run = start_run(conn, "sora-leak", "demo")
         save_posts(conn, items, run_id=run, source="mastodon", demo=True)
         finish_run(conn, run, "ok", {}, [])
-        ids = [row[0] for row in conn.exec_driver_sql("SELECT id FROM posts ORDER BY id")][-len(items) :]
+        by_native = dict(conn.execute(select(posts.c.native_id, posts.c.id)).all())
+        ids = [by_native[item.native_id] for item in items]
         save_verdicts(conn, [PostVerdict(pid, "und", None, None, None, "test") for pid in ids])
         save_embeddings(conn, E5_SMALL_NAME, ids, e5.embed(texts))
         save_topic_model(
@@ -150,8 +151,9 @@ def test_the_analysis_scores_every_post_and_the_store_answers(engine, e5):
         top = top_narrative_posts(conn, "sora-leak", "video-quality")
         share = narrative_share(conn, "sora-leak", freq="D")
         exported = list(export_rows(conn, "sora-leak", ExportFilter()))
+        by_native = dict(conn.execute(select(posts.c.native_id, posts.c.id)).all())
     assert rows == len(POSTS) * len(monitor.narratives)
-    by_text = {text: members.get(pid, ()) for pid, (_, text) in enumerate(POSTS, 1)}
+    by_text = {text: members.get(by_native[str(i)], ()) for i, (_, text) in enumerate(POSTS)}
     assert all(gold in by_text[text] for gold, text in POSTS if gold)
     assert all(not by_text[text] for gold, text in POSTS if gold is None)
     assert {p.text for p in top} >= {POSTS[2][1], POSTS[3][1]} and top[0].score >= top[-1].score

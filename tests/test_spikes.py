@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from analyze.embeddings import MINILM_NAME
 from analyze.pipeline import analyse
@@ -17,6 +18,7 @@ from murmur.spikes import main as spikes_main
 from store.analysis import PostVerdict, TopicRecord, save_embeddings, save_topic_model, save_verdicts
 from store.collection import finish_run, save_posts, start_run
 from store.post import Post
+from store.schema import posts
 from store.spikes import PostEvent, stored_spikes
 from tests.conftest import ROOT, SORA_MONITOR
 
@@ -159,7 +161,8 @@ def store_events(engine, events: list[PostEvent], embedding_model: str) -> None:
         ]
         save_posts(conn, items, run_id=run, source="demo", demo=True)
         finish_run(conn, run, "ok", {}, [])
-        ids = [row[0] for row in conn.exec_driver_sql("SELECT id FROM posts ORDER BY id")]
+        by_native = dict(conn.execute(select(posts.c.native_id, posts.c.id)).all())
+        ids = [by_native[str(e.id)] for e in events]
         save_verdicts(
             conn,
             [
