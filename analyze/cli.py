@@ -27,7 +27,9 @@ from store.timeutil import utc_now
 log = logging.getLogger("analyze")
 
 # tool name → module with `main(argv, prog)`: one analysis step over a text file, one line per input line
-TOOLS: dict[str, str] = {}
+TOOLS: dict[str, str] = {
+    "sentiment": "analyze.sentiment_tool",
+}
 
 
 def parse_args(argv: list[str] | None = None, prog: str = "python -m analyze") -> argparse.Namespace:

@@ -39,8 +39,9 @@ _PRIVACY = {
                              minimum=0, maximum=36_500),
 }
 _ANALYSIS = {
-    "embeddings": Option(str, "minilm", "'minilm' (offline) or 'sentence-transformers:<name or path>'"),
-    "sentiment": Option(str, "vader", "'vader' (offline, English) or 'transformers:<name or path>'"),
+    "embeddings": Option(str, "use-multilingual",
+                         "'use-multilingual', 'e5-small', 'minilm' or 'sentence-transformers:<name or path>'"),
+    "sentiment": Option(str, "multilingual", "'multilingual', 'vader' or 'transformers:<name or path>'"),
     "min_topic_size": Option(int, 0, "smallest topic, in posts; 0 = chosen from the corpus size",
                              minimum=0, maximum=100_000),
     "language_min_score": Option(float, 0.4, "below this confidence a post's language is 'und'",
@@ -70,8 +71,8 @@ class SourceSettings:
 
 @dataclass(frozen=True)
 class AnalysisSettings:
-    embeddings: str = "minilm"
-    sentiment: str = "vader"
+    embeddings: str = "use-multilingual"
+    sentiment: str = "multilingual"
     min_topic_size: int = 0
     language_min_score: float = 0.4
     seed: int = 42

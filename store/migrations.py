@@ -38,11 +38,19 @@ SCHEMA_LOCK = "murmur:schema"
 
 
 def _runs_owner_and_tombstones(conn: Connection) -> None:
-    """Version 2: runs say which host and process run them and when they last showed life (so a
+    """Runs say which host and process run them and when they last showed life (so a
     dead run can be told from a slow one); tombstones keep forgotten authors and posts out."""
     for column, kind in (("host", "VARCHAR(255)"), ("pid", "INTEGER"), ("heartbeat_at", "TIMESTAMP WITH TIME ZONE")):
         conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {kind}"))
     tombstones.create(conn)
+
+
+
+
+def _sentiment_probabilities(conn: Connection) -> None:
+    """Sentiment classifiers store the probability of each class."""
+    for column in ("sentiment_negative", "sentiment_neutral", "sentiment_positive"):
+        conn.execute(text(f"ALTER TABLE post_analysis ADD COLUMN {column} FLOAT"))
 
 
 # Step N upgrades a database at version N-1 to version N. Version 1 is the first release.
@@ -90,9 +98,10 @@ def _narrative_tables(conn: Connection) -> None:
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _cursor_state,
     3: _runs_owner_and_tombstones,
-    4: _spike_tables,
-    5: _manifest_table,
-    6: _narrative_tables,
+    4: _sentiment_probabilities,
+    5: _spike_tables,
+    6: _manifest_table,
+    7: _narrative_tables,
 }
 CURRENT_VERSION = 1 + len(STEPS)
 

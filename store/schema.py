@@ -115,7 +115,11 @@ post_analysis = Table(
     Column("language", String(16), nullable=False),  # ISO 639-1, or "und"
     Column("language_score", Float),
     Column("sentiment", String(16)),  # negative / neutral / positive; NULL = unscored
-    Column("sentiment_score", Float),  # -1 … 1; NULL = unscored
+    Column("sentiment_score", Float),  # -1 … 1 (P(positive) - P(negative) for classifiers); NULL = unscored
+    # The classifier's calibrated probabilities; NULL for unscored posts and for lexicon backends (VADER).
+    Column("sentiment_negative", Float),
+    Column("sentiment_neutral", Float),
+    Column("sentiment_positive", Float),
     Column("sentiment_backend", String(255), nullable=False),
     Column("analysed_at", DateTime(timezone=True), nullable=False),
 )

@@ -41,7 +41,7 @@ def test_defaults_fill_what_a_minimal_monitor_leaves_out(write_monitor):
     monitor = load_monitor(write_monitor(GOOD))
     assert monitor.title == "test-monitor"
     assert monitor.keep_handles is False
-    assert monitor.analysis.embeddings == "minilm" and monitor.analysis.sentiment == "vader"
+    assert monitor.analysis.embeddings == "use-multilingual" and monitor.analysis.sentiment == "multilingual"
     assert plan_sources(monitor)[0].options == {
         "tags": ["story", "comment"], "hits_per_page": 50, "window_days": 7.0, "max_pages": 50, "base_url": None,
     }
@@ -114,7 +114,7 @@ def test_an_unknown_model_setting_is_a_config_error(write_monitor, tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
     )
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
-    assert "analysis.embeddings: expected 'minilm', 'e5-small' or 'sentence-transformers:" in completed.stderr
+    assert "analysis.embeddings: expected 'use-multilingual', 'e5-small', 'minilm'" in completed.stderr
 
 
 # --- issue 9: non-finite numbers and the last day --------------------------------------------------

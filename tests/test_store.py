@@ -172,6 +172,8 @@ def _back_to_version_1(conn) -> None:  # noqa: ANN001
     for column in ("host", "pid", "heartbeat_at"):
         conn.execute(text(f"ALTER TABLE runs DROP COLUMN {column}"))
     conn.execute(text("DROP TABLE tombstones"))
+    for column in ("sentiment_negative", "sentiment_neutral", "sentiment_positive"):
+        conn.execute(text(f"ALTER TABLE post_analysis DROP COLUMN {column}"))
     conn.execute(text("UPDATE settings SET value = '1' WHERE key = 'schema_version'"))
 
 
@@ -210,3 +212,21 @@ def test_a_version_1_store_with_its_salt_in_the_database_upgrades_and_keeps_its_
             bytes.fromhex("cd" * 32), "hackernews", "pixelweaver")
     assert author_key_file.read_text().strip() == "cd" * 32
     engine.dispose()
+
+
+def test_a_version_1_store_gains_the_sentiment_probability_columns_and_keeps_its_rows(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v1.db'}"
+    engine = open_store(url)
+    with engine.begin() as conn:  # turn the fresh store back into a version-1 one
+        _back_to_version_1(conn)
+        conn.execute(text("INSERT INTO posts (platform, native_id, text, created_at, collected_at, demo) "
+                          "VALUES ('hn', '1', 'x', '2024-11-26', '2024-11-26', 0)"))
+        conn.execute(text("INSERT INTO post_analysis (post_id, language, sentiment, sentiment_backend, analysed_at) "
+                          "VALUES (1, 'en', 'neutral', 'vader', '2024-11-26')"))
+    engine.dispose()
+    engine = open_store(url)
+    with engine.connect() as conn:
+        assert stored_version(conn) == CURRENT_VERSION
+        row = conn.execute(text("SELECT sentiment, sentiment_negative, sentiment_positive FROM post_analysis")).one()
+    engine.dispose()
+    assert tuple(row) == ("neutral", None, None)
