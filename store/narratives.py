@@ -27,7 +27,7 @@ class NarrativePost:
     score: float
     created_at: datetime
     url: str | None
-    text: str
+    text: str  # the title (if any) and the text
 
 
 def stored_fingerprint(conn: Connection, monitor: str) -> str | None:
@@ -134,7 +134,14 @@ def narrative_share(conn: Connection, monitor: str, freq: str = "D") -> pd.DataF
 def top_narrative_posts(conn: Connection, monitor: str, narrative: str, limit: int = 10) -> list[NarrativePost]:
     """The posts closest to a narrative, among its members, highest score first."""
     query = (
-        select(post_narratives.c.post_id, post_narratives.c.score, posts.c.created_at, posts.c.url, posts.c.text)
+        select(
+            post_narratives.c.post_id,
+            post_narratives.c.score,
+            posts.c.created_at,
+            posts.c.url,
+            posts.c.title,
+            posts.c.text,
+        )
         .join(posts, posts.c.id == post_narratives.c.post_id)
         .where(
             post_narratives.c.monitor == monitor,
@@ -144,4 +151,7 @@ def top_narrative_posts(conn: Connection, monitor: str, narrative: str, limit: i
         .order_by(post_narratives.c.score.desc(), post_narratives.c.post_id)
         .limit(limit)
     )
-    return [NarrativePost(r.post_id, r.score, as_utc(r.created_at), r.url, r.text) for r in conn.execute(query)]
+    return [
+        NarrativePost(r.post_id, r.score, as_utc(r.created_at), r.url, "\n".join(filter(None, (r.title, r.text))))
+        for r in conn.execute(query)
+    ]
