@@ -29,6 +29,7 @@ log = logging.getLogger("analyze")
 # tool name → module with `main(argv, prog)`: one analysis step over a text file, one line per input line
 TOOLS: dict[str, str] = {
     "sentiment": "analyze.sentiment_tool",
+    "topics": "analyze.topics_tool",
 }
 
 
@@ -36,10 +37,12 @@ def parse_args(argv: list[str] | None = None, prog: str = "python -m analyze") -
     parser = entry_point_parser(
         prog,
         "Analyse the posts a monitor has collected: language, sentiment, embeddings and topics. "
-        "Incremental: only posts not yet analysed are processed; topics are refitted when anything "
-        "new was embedded.",
+        "Incremental: only posts not yet analysed are processed; new posts join the saved topics, "
+        "which are refitted when many new posts fit none, when the corpus has doubled, or with --refit.",
         "0 done, 2 bad monitor file or model setting.",
     )
+    parser.add_argument("--refit", action="store_true",
+                        help="refit the topics now (otherwise new posts join the saved topics until a refit is due)")
     return parser.parse_args(argv)
 
 
@@ -63,6 +66,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
             embedder=lambda: _loaded(monitor, "embeddings", make_embedding_backend),
             embedding_name=embedding_name,
             progress=progress,
+            refit=args.refit,
         )
     announce_new_spikes(engine, monitor.name)  # only where MURMUR_ALERT_WEBHOOK is set; never fails the run
     manifest = analysis_manifest(monitor, embeddings=embedding_name, sentiment=sentiment_name, report=report,
@@ -70,7 +74,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
     with engine.begin() as conn:
         save_manifest(conn, monitor=monitor.name, kind="analyze", started_at=began, finished_at=utc_now(),
                       manifest=manifest)
-    topics = "unchanged" if report.topics is None else f"{report.topics} topics over {report.topic_posts} posts"
+    topics = (f"{report.placed} new posts placed in the saved topics" if report.topics is None
+              else f"refitted ({report.refit_reason}): {report.topics} topics over {report.topic_posts} posts")
     log.info(
         "done in %.0f s: %d posts analysed (%d unscored by the sentiment model), %d embedded; topics %s; %d spikes",
         time.monotonic() - started, report.analysed, report.unscored, report.embedded, topics, report.spikes,

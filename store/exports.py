@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlalchemy import Boolean, Connection, Float, Integer, and_, select
 
-from store.analysis import latest_topic_model, monitor_post_ids
+from store.analysis import monitor_post_ids
 from store.manifests import recent_manifests
 from store.narratives import post_scores
 from store.schema import post_analysis, post_topics, posts, topics
 from store.timeutil import as_utc
+from store.topic_models import latest_topic_model
 
 CHUNK = 2000
 

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, LargeBinary, inspect, text
 
 from monitor.errors import MurmurError
 from store.locks import hold
@@ -30,6 +30,8 @@ from store.schema import (
     spike_alerts,
     spikes,
     tombstones,
+    topic_events,
+    topic_language_means,
 )
 from store.timeutil import as_utc
 
@@ -51,6 +53,24 @@ def _sentiment_probabilities(conn: Connection) -> None:
     """Sentiment classifiers store the probability of each class."""
     for column in ("sentiment_negative", "sentiment_neutral", "sentiment_positive"):
         conn.execute(text(f"ALTER TABLE post_analysis ADD COLUMN {column} FLOAT"))
+
+
+
+
+def _durable_topics(conn: Connection) -> None:
+    """Topics keep an identity across refits: centroids, per-language keywords, lineage events."""
+    blob = LargeBinary().compile(dialect=conn.dialect)
+    for statement in (
+        "ALTER TABLE topic_models ADD COLUMN assigned_since INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE topic_models ADD COLUMN unfit_since INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE topics ADD COLUMN keywords_by_language TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE topics ADD COLUMN languages TEXT NOT NULL DEFAULT '{}'",
+        f"ALTER TABLE topics ADD COLUMN centroid {blob}",
+        "ALTER TABLE topics ADD COLUMN min_similarity FLOAT",
+    ):
+        conn.execute(text(statement))
+    topic_events.create(conn)
+    topic_language_means.create(conn)
 
 
 # Step N upgrades a database at version N-1 to version N. Version 1 is the first release.
@@ -99,9 +119,10 @@ STEPS: dict[int, Callable[[Connection], None]] = {
     2: _cursor_state,
     3: _runs_owner_and_tombstones,
     4: _sentiment_probabilities,
-    5: _spike_tables,
-    6: _manifest_table,
-    7: _narrative_tables,
+    5: _durable_topics,
+    6: _spike_tables,
+    7: _manifest_table,
+    8: _narrative_tables,
 }
 CURRENT_VERSION = 1 + len(STEPS)
 

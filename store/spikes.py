@@ -13,9 +13,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, delete, select
 
-from store.analysis import latest_topic_model, monitor_post_ids
+from store.analysis import monitor_post_ids
 from store.schema import post_analysis, post_topics, posts, spike_alerts, spikes, topics
 from store.timeutil import as_utc, utc_now
+from store.topic_models import latest_topic_model
 
 SNIPPET = 280
 

@@ -16,12 +16,13 @@ from analyze.narratives import narrative_vectors, score, threshold_for
 from analyze.pipeline import analyse
 from monitor.config import Narrative, load_monitor
 from monitor.errors import ConfigError
-from store.analysis import PostVerdict, TopicRecord, save_embeddings, save_topic_model, save_verdicts
+from store.analysis import PostVerdict, save_embeddings, save_verdicts
 from store.collection import finish_run, save_posts, start_run
 from store.exports import ExportFilter, export_rows
 from store.narratives import memberships, narrative_share, top_narrative_posts
 from store.post import Post
 from store.schema import post_narratives, posts
+from store.topic_models import TopicRecord, save_topic_model
 from tests.conftest import SORA_MONITOR
 
 # (narrative it carries or None, text): every language but English, descriptions are in English

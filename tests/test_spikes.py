@@ -15,11 +15,12 @@ from analyze.pipeline import analyse
 from analyze.spikes import DAILY, HOURLY, SpikeSettings, detect_spikes, find_bursts, rolling_baseline
 from monitor.config import load_monitor
 from murmur.spikes import main as spikes_main
-from store.analysis import PostVerdict, TopicRecord, save_embeddings, save_topic_model, save_verdicts
+from store.analysis import PostVerdict, save_embeddings, save_verdicts
 from store.collection import finish_run, save_posts, start_run
 from store.post import Post
 from store.schema import posts
 from store.spikes import PostEvent, stored_spikes
+from store.topic_models import TopicRecord, save_topic_model
 from tests.conftest import ROOT, SORA_MONITOR
 
 START = datetime(2024, 11, 12, tzinfo=timezone.utc)
