@@ -162,7 +162,8 @@ def _check_top(where: str, data: dict[str, Any]) -> dict[str, Any]:
             checked[key] = value
             continue
         if not isinstance(value, spec.type):
-            kind = {str: "a string", dict: "a table", list: "a list of tables"}[spec.type]
+            kinds: dict[type, str] = {str: "a string", dict: "a table", list: "a list of tables"}
+            kind = kinds[spec.type]
             raise ConfigError(where, key, f"expected {kind}, got {describe(value)}")
         checked[key] = value
     if not checked["name"].strip() or not checked["name"].replace("-", "").replace("_", "").isalnum():
