@@ -11,14 +11,18 @@ import importlib
 import logging
 import time
 
+from analyze.alerts import announce_new_spikes
 from analyze.backends import ModelUnavailable
 from analyze.embeddings import embedding_model_name, make_embedding_backend
+from analyze.manifest import StepTimer, analysis_manifest
 from analyze.pipeline import analyse
 from analyze.sentiment import make_sentiment_backend, sentiment_backend_name
 from monitor.cli import EXIT_OK, entry_point_parser, progress_reporter, setup_logging
 from monitor.config import Monitor, load_monitor
 from monitor.errors import ConfigError
 from store.db import display_url, open_store
+from store.manifests import save_manifest
+from store.timeutil import utc_now
 
 log = logging.getLogger("analyze")
 
@@ -49,11 +53,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
     setup_logging(-1 if args.quiet else args.verbose)
     monitor = load_monitor(args.monitor)
     embedding_name = _checked(monitor, "embeddings", embedding_model_name)
-    _checked(monitor, "sentiment", sentiment_backend_name)
+    sentiment_name = _checked(monitor, "sentiment", sentiment_backend_name)
     engine = open_store(args.db)
     log.info("analysing monitor %s in %s", monitor.name, display_url(str(engine.url)))
-    started = time.monotonic()
-    with progress_reporter(enabled=not args.quiet) as progress:
+    started, began = time.monotonic(), utc_now()
+    with progress_reporter(enabled=not args.quiet) as shown:
+        progress = StepTimer(shown)
         report = analyse(
             engine,
             monitor,
@@ -63,11 +68,17 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
             progress=progress,
             refit=args.refit,
         )
+    announce_new_spikes(engine, monitor.name)  # only where MURMUR_ALERT_WEBHOOK is set; never fails the run
+    manifest = analysis_manifest(monitor, embeddings=embedding_name, sentiment=sentiment_name, report=report,
+                                 steps=progress.seconds(), total_s=time.monotonic() - started)
+    with engine.begin() as conn:
+        save_manifest(conn, monitor=monitor.name, kind="analyze", started_at=began, finished_at=utc_now(),
+                      manifest=manifest)
     topics = (f"{report.placed} new posts placed in the saved topics" if report.topics is None
               else f"refitted ({report.refit_reason}): {report.topics} topics over {report.topic_posts} posts")
     log.info(
-        "done in %.0f s: %d posts analysed (%d unscored by the sentiment model), %d embedded; topics %s",
-        time.monotonic() - started, report.analysed, report.unscored, report.embedded, topics,
+        "done in %.0f s: %d posts analysed (%d unscored by the sentiment model), %d embedded; topics %s; %d spikes",
+        time.monotonic() - started, report.analysed, report.unscored, report.embedded, topics, report.spikes,
     )
     return EXIT_OK
 

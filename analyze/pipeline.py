@@ -8,6 +8,9 @@ Order matters and each step commits in batches, so an interrupted run keeps what
    and the default encoder then reuses the vectors the sentiment step just computed;
 3. topics: new posts join the saved topics by their centroids; a refit happens only when due
    (analyze.topic_refresh says when), and keeps each topic's durable number.
+4. narratives: every embedded post scored against each of the monitor's narratives (all posts again
+   when the narratives or the model changed);
+5. spikes, recomputed over all the monitor's posts (cheap: counting), explained by the slices above.
 Models are loaded only when a step has work for them.
 """
 
@@ -23,18 +26,30 @@ from sqlalchemy import Engine
 
 from analyze.embeddings import EmbeddingBackend
 from analyze.language import detect_languages
+from analyze.narratives import fingerprint, narrative_vectors, score, threshold_for
 from analyze.sentiment import SentimentBackend
+from analyze.spikes import detect_spikes, typicality_from
 from analyze.text import model_text, term_masker
 from analyze.topic_refresh import update_topics
 from monitor.config import Monitor
 from monitor.query import Query
 from store.analysis import (
     PostVerdict,
+    monitor_embeddings,
     posts_without_embedding,
     posts_without_verdict,
     save_embeddings,
     save_verdicts,
 )
+from store.narratives import (
+    forget_narratives,
+    memberships,
+    record_definitions,
+    save_scores,
+    scored_post_ids,
+    stored_fingerprint,
+)
+from store.spikes import save_spikes, spike_events
 
 log = logging.getLogger(__name__)
 BATCH = 256
@@ -53,6 +68,8 @@ class AnalysisReport:
     topic_posts: int = 0
     placed: int = 0  # new posts given a topic from the saved centroids
     refit_reason: str | None = None
+    narrative_posts: int = 0  # posts scored against the narratives this time
+    spikes: int = 0
 
 
 def analyse(
@@ -69,6 +86,7 @@ def analyse(
     `refit` refits the topics even when no rule calls for it.
     """
     report = AnalysisReport()
+    embedder = _once(embedder)
     _judge_posts(engine, monitor, sentiment, progress, report)
     _embed_posts(engine, monitor, embedder, embedding_name, progress, report)
     update = update_topics(
@@ -78,12 +96,27 @@ def analyse(
         min_topic_size=monitor.analysis.min_topic_size,
         stop_words=sorted(query_words(monitor.query)),
         refit=refit,
+        seed=monitor.analysis.seed,
         progress=progress,
     )
     report.placed = update.placed
     if update.refit is not None and update.posts:
         report.topics, report.topic_posts, report.refit_reason = update.topics, update.posts, update.refit
+    _score_narratives(engine, monitor, embedder, embedding_name, progress, report)
+    _find_spikes(engine, monitor, embedding_name, progress, report)
     return report
+
+
+def _once(factory: Callable[[], T]) -> Callable[[], T]:
+    """The factory, called at most once: two steps that need the model share one load."""
+    made: list[T] = []
+
+    def make() -> T:
+        if not made:
+            made.append(factory())
+        return made[0]
+
+    return make
 
 
 def _judge_posts(engine, monitor, make_backend, progress, report) -> None:
@@ -131,6 +164,57 @@ def _embed_posts(engine, monitor, make_backend, name, progress, report) -> None:
             save_embeddings(conn, name, [p.id for p in batch], vectors)
         report.embedded += len(batch)
         progress("embeddings", report.embedded, len(todo))
+
+
+def _score_narratives(engine, monitor, make_backend, name, progress, report) -> None:
+    narratives = monitor.narratives
+    key = fingerprint(narratives, name)
+    with engine.connect() as conn:
+        current = stored_fingerprint(conn, monitor.name)
+        done = scored_post_ids(conn, monitor.name) if current == key else set()
+        embedded, matrix = monitor_embeddings(conn, monitor.name, name)
+    if current != key:  # new definitions or model: start over (this also clears an interrupted first scoring)
+        with engine.begin() as conn:
+            forget_narratives(conn, monitor.name)
+            if narratives:
+                record_definitions(conn, monitor.name, key, name, _definitions(narratives, name))
+    todo = [i for i, post in enumerate(embedded) if post.id not in done]
+    if not narratives or not todo:
+        return
+    progress("narratives", 0, len(todo))
+    vectors = narrative_vectors(narratives, make_backend())
+    thresholds = [threshold_for(n, name) for n in narratives]
+    for batch in _chunks(todo, BATCH * 8):
+        scores = score(matrix[list(batch)], vectors)
+        with engine.begin() as conn:
+            names = [n.name for n in narratives]
+            save_scores(conn, monitor.name, [embedded[i].id for i in batch], names, scores, thresholds)
+        report.narrative_posts += len(batch)
+        progress("narratives", report.narrative_posts, len(todo))
+
+
+def _definitions(narratives, model: str) -> list[dict]:
+    return [
+        {
+            "name": n.name,
+            "description": n.description,
+            "examples": list(n.examples),
+            "threshold": threshold_for(n, model),
+        }
+        for n in narratives
+    ]
+
+
+def _find_spikes(engine, monitor, name, progress, report) -> None:
+    progress("spikes", 0, 1)
+    with engine.connect() as conn:
+        events, labels = spike_events(conn, monitor.name, memberships(conn, monitor.name))
+        embedded, matrix = monitor_embeddings(conn, monitor.name, name)
+    found = detect_spikes(events, typicality=typicality_from([p.id for p in embedded], matrix), labels=labels)
+    with engine.begin() as conn:
+        save_spikes(conn, monitor.name, found)
+    report.spikes = len(found)
+    progress("spikes", 1, 1)
 
 
 # Arabic attaches conjunctions, prepositions and the article to the word: تسريب → التسريب, والتسريب.

@@ -75,6 +75,7 @@ def update_topics(
     refit: bool = False,
     max_fit_posts: int = MAX_FIT_POSTS,
     progress: Progress = lambda step, done, total: None,
+    seed: int = 42,
 ) -> TopicUpdate:
     update = TopicUpdate()
     with engine.connect() as conn:
@@ -93,7 +94,7 @@ def update_topics(
     if reason is not None:
         log.info("refitting topics: %s", reason)
         update.refit = reason
-        _refit(engine, monitor, embedding_name, min_topic_size, stop_words, max_fit_posts, progress, update)
+        _refit(engine, monitor, embedding_name, min_topic_size, stop_words, max_fit_posts, progress, update, seed)
     return update
 
 
@@ -131,11 +132,11 @@ def _place_new_posts(engine: Engine, monitor: str, name: str, model_id: int, upd
     update.unfit += unfit
 
 
-def _refit(engine, monitor, name, min_topic_size, stop_words, max_fit_posts, progress, update) -> None:
+def _refit(engine, monitor, name, min_topic_size, stop_words, max_fit_posts, progress, update, seed=42) -> None:
     progress("topics", 0, 1)
     with engine.connect() as conn:
         all_ids = embedded_post_ids(conn, monitor, name)
-        sample = _sample(all_ids, max_fit_posts)
+        sample = _sample(all_ids, max_fit_posts, seed)
         ids, vectors = _read_all(iter_vectors(conn, name, sample))
         texts = texts_of(conn, ids.tolist())
         languages = languages_of(conn, ids.tolist())
@@ -147,6 +148,7 @@ def _refit(engine, monitor, name, min_topic_size, stop_words, max_fit_posts, pro
         codes,
         min_topic_size=min_topic_size,
         extra_stop_words=stop_words,
+        seed=seed,
     )
     del vectors
     if fit is None:
@@ -182,11 +184,11 @@ def _refit(engine, monitor, name, min_topic_size, stop_words, max_fit_posts, pro
     progress("topics", 1, 1)
 
 
-def _sample(ids: np.ndarray, limit: int) -> np.ndarray:
+def _sample(ids: np.ndarray, limit: int, seed: int = 42) -> np.ndarray:
     """All ids, or `limit` of them drawn at random (seeded, so a refit of the same store is repeatable)."""
     if len(ids) <= limit:
         return ids
-    return np.sort(np.random.default_rng(42).choice(ids, size=limit, replace=False))
+    return np.sort(np.random.default_rng(seed).choice(ids, size=limit, replace=False))
 
 
 def _read_all(chunks) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,8 @@ and the demo corpus through the default analysis), eval-sentiment (the per-langu
 table), topics-languages (NMI/ARI and language NMI across four languages beside plain BERTopic),
 topics-demo (the demo corpus's topics and their languages), topics-scale (1,000 new posts on
 100,000; a refit over 1,000,000), ingest (posts/s beside sqlite-utils and sqlite3), ingest-files
-(a 100 MB CSV through the files source).
+(a 100 MB CSV through the files source), eval-spikes (precision/recall on planted spikes),
+eval-narratives (zero-shot accuracy of narrative scoring on TweetTopic).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from bench import (
     analyze,
     analyze_topics_scale,
     demo_topics,
+    eval_narratives,
     eval_sentiment,
+    eval_spikes,
     eval_topics,
     ingest,
     ingest_files,
@@ -36,6 +39,8 @@ BENCHMARKS = {
     "topics-scale": lambda: analyze_topics_scale.main([]),
     "ingest": lambda: ingest.main([]),
     "ingest-files": lambda: ingest_files.main([]),
+    "eval-spikes": eval_spikes.main,
+    "eval-narratives": lambda: eval_narratives.main([]),
 }
 
 

@@ -9,6 +9,10 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import Engine
 
 from collect.http import POLITE_INTERVAL, make_client
 from collect.plan import plan_sources
@@ -23,7 +27,10 @@ from monitor.cli import (
     setup_logging,
 )
 from monitor.config import Monitor, load_monitor
+from monitor.manifest import base_manifest, source_options
 from store.db import display_url, open_store
+from store.manifests import save_manifest
+from store.timeutil import utc_now
 
 log = logging.getLogger("collect")
 
@@ -112,11 +119,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m collect") -> int:
     engine = open_store(args.db)
     log.info("monitor %s → %s", monitor.name, display_url(str(engine.url)))
     if args.demo:
-        return _exit_code(_report(load_demo(engine, monitor)))
+        began = utc_now()
+        return _exit_code(_recorded(engine, monitor, began, _report(load_demo(engine, monitor))))
     stop = StopOnSignal()
     with stop.installed():
         while True:
-            started = time.monotonic()
+            started, began = time.monotonic(), utc_now()
             with (
                 stop.running(),
                 make_client(min_interval=POLITE_INTERVAL) as client,
@@ -125,9 +133,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m collect") -> int:
                 result = collect_monitor(engine, monitor, plans, client, progress=progress, stop=stop)
                 _report(result)
             if result.interrupted:
+                _recorded(engine, monitor, began, result)
                 return EXIT_INTERRUPTED
             if result.unreachable and args.demo_if_offline:
                 result = _fall_back_to_demo(engine, monitor)
+            _recorded(engine, monitor, began, result)
             if not args.every:
                 return _exit_code(result)
             pause = max(0.0, args.every - (time.monotonic() - started))
@@ -154,6 +164,25 @@ def _report(result: RunResult) -> RunResult:
             f"; stopped: {tally.error}" if tally.error else f"; skipped: {tally.skipped}" if tally.skipped else "",
         )
     log.info("%s run %d: %s, %d new posts", result.mode, result.run_id, result.status, result.new)
+    return result
+
+
+def _recorded(engine: Engine, monitor: Monitor, began: datetime, result: RunResult) -> RunResult:
+    """Store the run's manifest: the monitor file and options it ran with, and what it got."""
+    finished = utc_now()
+    manifest = {
+        **base_manifest(monitor, "collect"),
+        "mode": result.mode,
+        "status": result.status,
+        "sources": source_options(monitor),
+        "seed": None,  # collection draws nothing at random
+        "counts": {name: asdict(tally) for name, tally in result.tallies.items()},
+        "errors": len(result.errors),
+        "durations": {"total_s": round((finished - began).total_seconds(), 3)},
+    }
+    with engine.begin() as conn:
+        save_manifest(conn, monitor=monitor.name, kind="collect", run_id=result.run_id or None,
+                      started_at=began, finished_at=finished, manifest=manifest)
     return result
 
 

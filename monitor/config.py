@@ -31,6 +31,7 @@ _TOP_LEVEL = {
     "privacy": Option(dict, {}, "[privacy] table"),
     "analysis": Option(dict, {}, "[analysis] table"),
     "demo": Option(dict, {}, "[demo] table"),
+    "narratives": Option(list, [], "[[narratives]] tables"),
 }
 _PRIVACY = {
     "keep_handles": Option(bool, False, "store authors' handles as well as their pseudonymous ids"),
@@ -45,9 +46,18 @@ _ANALYSIS = {
                              minimum=0, maximum=100_000),
     "language_min_score": Option(float, 0.4, "below this confidence a post's language is 'und'",
                                  minimum=0.0, maximum=1.0),
+    "seed": Option(int, 42, "random seed of the topic model: the same seed on the same store gives the same topics",
+                   minimum=0, maximum=2**31 - 1),
 }
 _DEMO = {
     "corpus": Option(str, "", "folder of recorded responses, relative to the monitor file"),
+}
+_NARRATIVE = {
+    "name": Option(str, None, "short identifier: letters, digits, '-' or '_'"),
+    "description": Option(str, None, "a sentence or two saying what the narrative claims, in any language"),
+    "examples": Option(list, [], "a few posts that carry the narrative (optional)"),
+    "threshold": Option(float, 0.0, "similarity from which a post belongs; 0 = the embedding model's default",
+                        minimum=0.0, maximum=1.0),
 }
 _SOURCE_COMMON = {"enabled": Option(bool, True, "collect from this source")}
 
@@ -65,6 +75,17 @@ class AnalysisSettings:
     sentiment: str = "multilingual"
     min_topic_size: int = 0
     language_min_score: float = 0.4
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class Narrative:
+    """A watchlist entry: posts are scored by embedding similarity to its description and examples."""
+
+    name: str
+    description: str
+    examples: tuple[str, ...] = ()
+    threshold: float = 0.0  # 0: the embedding model's default
 
 
 @dataclass(frozen=True)
@@ -81,6 +102,7 @@ class Monitor:
     retention_days: int = 0
     demo_corpus: Path | None = None
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    narratives: tuple[Narrative, ...] = ()
 
 
 def load_monitor(path: str | Path) -> Monitor:
@@ -122,6 +144,7 @@ def load_monitor(path: str | Path) -> Monitor:
         retention_days=privacy["retention_days"],
         demo_corpus=(path.parent / demo["corpus"]).resolve() if demo["corpus"] else None,
         analysis=AnalysisSettings(**analysis),
+        narratives=_narratives(where, top["narratives"]),
     )
 
 
@@ -139,7 +162,8 @@ def _check_top(where: str, data: dict[str, Any]) -> dict[str, Any]:
             checked[key] = value
             continue
         if not isinstance(value, spec.type):
-            kind = "a string" if spec.type is str else "a table"
+            kinds: dict[type, str] = {str: "a string", dict: "a table", list: "a list of tables"}
+            kind = kinds[spec.type]
             raise ConfigError(where, key, f"expected {kind}, got {describe(value)}")
         checked[key] = value
     if not checked["name"].strip() or not checked["name"].replace("-", "").replace("_", "").isalnum():
@@ -184,3 +208,25 @@ def _sources(where: str, table: dict[str, Any]) -> tuple[SourceSettings, ...]:
         rest = {k: v for k, v in options.items() if k != "enabled"}
         result.append(SourceSettings(name=name, enabled=enabled["enabled"], options=rest))
     return tuple(result)
+
+
+def _narratives(where: str, tables: list[Any]) -> tuple[Narrative, ...]:
+    narratives: list[Narrative] = []
+    for index, table in enumerate(tables):
+        key = f"narratives[{index}]"
+        for required in ("name", "description"):
+            if isinstance(table, dict) and required not in table:
+                raise ConfigError(where, f"{key}.{required}", f"missing; expected {_NARRATIVE[required].help}")
+        checked = check_table(where, key, table, _NARRATIVE)
+        name, description = checked["name"].strip(), checked["description"].strip()
+        if not name or not name.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(where, f"{key}.name", f"expected letters, digits, '-' or '_', got {checked['name']!r}")
+        if any(n.name == name for n in narratives):
+            raise ConfigError(where, f"{key}.name", f"{name!r} is already the name of another narrative")
+        if not description:
+            raise ConfigError(where, f"{key}.description", "expected a sentence or two, got an empty string")
+        examples = checked["examples"]
+        if not all(isinstance(e, str) and e.strip() for e in examples):
+            raise ConfigError(where, f"{key}.examples", "expected a list of non-empty strings")
+        narratives.append(Narrative(name, description, tuple(e.strip() for e in examples), checked["threshold"]))
+    return tuple(narratives)

@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze.cli", "language, sentiment, embeddings and topics for new posts"),
     "dashboard": ("murmur.dashboard_command", "serve the Streamlit dashboard"),
     "status": ("murmur.status", "the last runs and each source's health"),
+    "spikes": ("murmur.spikes", "the bursts in volume the analysis found, newest first, with what drove them"),
     "export": ("murmur.export", "write the monitor's posts with their analysis as CSV, JSONL or Parquet"),
     "forget": ("murmur.forget", "delete a person's posts or one post, and keep them from coming back"),
     "demo": ("murmur.demo", "load the bundled demo corpus, or --remove it"),

@@ -2,7 +2,8 @@
 
 Reads the run log and counts posts, so it answers in an instant on any store, while a collection is
 running. Health is judged by `store.health` (ok, degraded, failed, skipped), the one place that rule
-is written.
+is written. Each run shows its manifest (Murmur version and commit, monitor file hash), and the last
+analysis runs follow with their backends, seed and counts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from monitor.cli import EXIT_OK, entry_point_parser
 from monitor.config import load_monitor
 from store.db import display_url, open_store
 from store.health import SourceHealth, collection_gaps, empty_days, post_counts, source_health
+from store.manifests import StoredManifest, recent_manifests, run_manifests
 from store.queries import RunSummary, monitor_names, run_summaries
 
 # A stretch this long without a successful live run is reported as a gap in collection.
@@ -45,11 +47,15 @@ def main(argv: list[str] | None = None, prog: str = "murmur status") -> int:
     with engine.connect() as conn:
         summaries = run_summaries(conn, monitor, limit=max(1, args.runs))
         health = {name: _health(conn, name) for name in ([monitor] if monitor else monitor_names(conn))}
+        manifests = run_manifests(conn, [s.id for s in summaries])
+        analyses = recent_manifests(conn, monitor, kind="analyze", limit=max(1, args.runs))
     if args.json:
         for name, report in health.items():
             print(json.dumps({"kind": "health", "monitor": name, **report}, ensure_ascii=False, default=_iso))
         for summary in summaries:
-            print(json.dumps(_as_json(summary), ensure_ascii=False))
+            print(json.dumps(_as_json(summary, manifests.get(summary.id)), ensure_ascii=False))
+        for analysis in analyses:
+            print(json.dumps(_analysis_json(analysis), ensure_ascii=False))
         return EXIT_OK
     print(f"store: {display_url(str(engine.url))}")
     if not summaries:
@@ -59,7 +65,34 @@ def main(argv: list[str] | None = None, prog: str = "murmur status") -> int:
         print(render_health(name, report))
     for summary in summaries:
         print(render(summary))
+        if summary.id in manifests:
+            print("  manifest: " + describe_manifest(manifests[summary.id].manifest))
+    for analysis in analyses:
+        print(render_analysis(analysis))
     return EXIT_OK
+
+
+def describe_manifest(manifest: dict) -> str:
+    """`murmur 0.2.0 (commit 1a2b3c4d5e6f) · monitor file sha256 9f8e7d6c5b4a`"""
+    murmur, monitor = manifest.get("murmur", {}), manifest.get("monitor", {})
+    commit = f" (commit {murmur['commit'][:12]})" if murmur.get("commit") else ""
+    sha = (monitor.get("sha256") or "unreadable")[:12]
+    return f"murmur {murmur.get('version', '?')}{commit} · monitor file sha256 {sha}"
+
+
+def render_analysis(analysis: StoredManifest) -> str:
+    manifest = analysis.manifest
+    backends, counts = manifest.get("backends", {}), manifest.get("counts", {})
+    topics = "topics unchanged" if counts.get("topics") is None else f"{counts['topics']} topics"
+    return (
+        f"\nanalysis {analysis.id} · {analysis.monitor} · finished {analysis.finished_at:%Y-%m-%d %H:%M} UTC · "
+        f"{analysis.seconds:.0f} s\n"
+        f"  embeddings {backends.get('embeddings')} · sentiment {backends.get('sentiment')} · "
+        f"seed {manifest.get('seed')}\n"
+        f"  {counts.get('analysed', 0)} analysed, {counts.get('embedded', 0)} embedded, {topics}, "
+        f"{counts.get('spikes', 0)} spikes\n"
+        f"  manifest: {describe_manifest(manifest)}"
+    )
 
 
 def _health(conn: Connection, monitor: str) -> dict:
@@ -113,9 +146,22 @@ def render(summary: RunSummary) -> str:
     return "\n".join(lines)
 
 
-def _as_json(summary: RunSummary) -> dict:
+def _as_json(summary: RunSummary, manifest: StoredManifest | None) -> dict:
     record = {"kind": "run", **asdict(summary)}
+    record["manifest"] = manifest.manifest if manifest else None
     record["seconds"] = summary.seconds
     for key in ("started_at", "finished_at"):
         record[key] = record[key].isoformat().replace("+00:00", "Z") if record[key] else None
     return record
+
+
+def _analysis_json(analysis: StoredManifest) -> dict:
+    return {
+        "kind": "analysis",
+        "id": analysis.id,
+        "monitor": analysis.monitor,
+        "started_at": _iso(analysis.started_at),
+        "finished_at": _iso(analysis.finished_at),
+        "seconds": analysis.seconds,
+        "manifest": analysis.manifest,
+    }

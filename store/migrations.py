@@ -20,7 +20,19 @@ from sqlalchemy import Connection, Engine, LargeBinary, inspect, text
 
 from monitor.errors import MurmurError
 from store.locks import hold
-from store.schema import cursors, metadata, settings, tombstones, topic_events, topic_language_means
+from store.schema import (
+    cursors,
+    manifests,
+    metadata,
+    narrative_sets,
+    post_narratives,
+    settings,
+    spike_alerts,
+    spikes,
+    tombstones,
+    topic_events,
+    topic_language_means,
+)
 from store.timeutil import as_utc
 
 VERSION_KEY = "schema_version"
@@ -86,11 +98,31 @@ def _instant(value: datetime | str) -> datetime:
     return as_utc(moment)
 
 
+def _spike_tables(conn: Connection) -> None:
+    """Spikes and the alerts sent for them (issue 10): new tables only."""
+    spikes.create(conn, checkfirst=True)
+    spike_alerts.create(conn, checkfirst=True)
+
+
+def _manifest_table(conn: Connection) -> None:
+    """Run manifests for collection and analysis runs (issue 10): a new table only."""
+    manifests.create(conn, checkfirst=True)
+
+
+def _narrative_tables(conn: Connection) -> None:
+    """Narrative scores and the definitions they were computed with (issue 10): new tables only."""
+    post_narratives.create(conn, checkfirst=True)
+    narrative_sets.create(conn, checkfirst=True)
+
+
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _cursor_state,
     3: _runs_owner_and_tombstones,
     4: _sentiment_probabilities,
     5: _durable_topics,
+    6: _spike_tables,
+    7: _manifest_table,
+    8: _narrative_tables,
 }
 CURRENT_VERSION = 1 + len(STEPS)
 

@@ -199,3 +199,76 @@ post_topics = Table(
     Column("topic", Integer, nullable=False),
     Column("probability", Float),
 )
+
+# Bursts found by analyze.spikes, recomputed by every analysis; (monitor, series, granularity, start)
+# names one spike across runs. drivers, top_posts and sentiment are JSON.
+spikes = Table(
+    "spikes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(128), nullable=False),
+    Column("series", String(300), nullable=False),  # all, source:<name>, language:<code>, topic:<id>, narrative:<name>
+    Column("granularity", String(8), nullable=False),  # hour or day
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True), nullable=False),
+    Column("posts", Integer, nullable=False),
+    Column("baseline", Float, nullable=False),
+    Column("peak", Integer, nullable=False),
+    Column("drivers", Text, nullable=False, default="[]"),
+    Column("top_posts", Text, nullable=False, default="{}"),
+    Column("sentiment", Text, nullable=False, default="{}"),
+    Column("detected_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("monitor", "series", "granularity", "start", name="uq_spikes_key"),
+)
+
+# Spikes already announced to the alert webhook: kept apart from `spikes`, which each analysis
+# rewrites, so a spike is never announced twice.
+spike_alerts = Table(
+    "spike_alerts",
+    metadata,
+    Column("monitor", String(128), primary_key=True),
+    Column("series", String(300), primary_key=True),
+    Column("granularity", String(8), primary_key=True),
+    Column("start", DateTime(timezone=True), primary_key=True),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+)
+
+# What each collection and analysis run was (monitor.manifest): versions, monitor file hash and
+# query, options, backends and models, parameters, seed, counts, durations. `run_id` links a
+# collection manifest to its row in `runs`.
+manifests = Table(
+    "manifests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # collect or analyze
+    Column("run_id", Integer),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("manifest", Text, nullable=False),  # JSON
+    Index("ix_manifests_monitor_kind", "monitor", "kind", "finished_at"),
+)
+
+# Each post's similarity to each of its monitor's narratives, and whether it belongs (score at or
+# above the narrative's threshold). `narrative_sets` remembers which definitions and model the
+# scores were computed with, so changing either rescores everything.
+post_narratives = Table(
+    "post_narratives",
+    metadata,
+    Column("monitor", String(128), primary_key=True),
+    Column("narrative", String(128), primary_key=True),
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("member", Boolean, nullable=False),
+    Index("ix_post_narratives_post", "post_id"),
+)
+
+narrative_sets = Table(
+    "narrative_sets",
+    metadata,
+    Column("monitor", String(128), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("model", String(255), nullable=False),
+    Column("definitions", Text, nullable=False),  # JSON: name, description, examples, threshold
+    Column("scored_at", DateTime(timezone=True), nullable=False),
+)
