@@ -9,13 +9,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, select, tuple_, update
 
+from monitor.normalize import normalize
 from store.authors import author_salt, pseudonymise
 from store.post import Post
 from store.schema import cursors, posts, run_posts, runs
 from store.timeutil import as_utc, utc_now
 
 # Fields a platform may change after first collection (edits, growing engagement).
-_MUTABLE = ("url", "title", "text", "likes", "reposts", "replies", "raw")
+_MUTABLE = ("url", "title", "text", "search_text", "likes", "reposts", "replies", "raw")
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ def _row(post: Post, salt: bytes, keep_handles: bool, demo: bool, now: datetime)
         "replies": post.replies,
         "raw": json.dumps(post.raw, ensure_ascii=False, sort_keys=True),
         "demo": demo,
+        "search_text": normalize(post.searchable_text),
     }
 
 

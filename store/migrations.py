@@ -12,13 +12,15 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, bindparam, inspect, select, text, update
 
 from monitor.errors import MurmurError
-from store.schema import cursors, metadata, settings
+from monitor.normalize import normalize
+from store.schema import cursors, metadata, post_analysis, post_topics, posts, settings
 from store.timeutil import as_utc
 
 VERSION_KEY = "schema_version"
+
 
 # Step N upgrades a database at version N-1 to version N. Version 1 is the first release.
 def _cursor_state(conn: Connection) -> None:
@@ -31,8 +33,14 @@ def _cursor_state(conn: Connection) -> None:
     conn.execute(text("DROP TABLE cursors"))
     cursors.create(conn)
     rows = [
-        {"monitor": row.monitor, "source": row.source, "search": row.search, "options_key": "",
-         "state": json.dumps({"until": _instant(row.value).isoformat()}), "updated_at": _instant(row.updated_at)}
+        {
+            "monitor": row.monitor,
+            "source": row.source,
+            "search": row.search,
+            "options_key": "",
+            "state": json.dumps({"until": _instant(row.value).isoformat()}),
+            "updated_at": _instant(row.updated_at),
+        }
         for row in old
     ]
     if rows:
@@ -45,7 +53,44 @@ def _instant(value: datetime | str) -> datetime:
     return as_utc(moment)
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {2: _cursor_state}
+def _dashboard_indexes(conn: Connection) -> None:
+    """The dashboard aggregates in SQL (issue 11): a searchable folded text and the indexes its filters use.
+
+    `posts.search_text` is filled for the posts already stored, in id order and in chunks.
+    """
+    if "search_text" not in {column["name"] for column in inspect(conn).get_columns(posts.name)}:
+        conn.execute(text("ALTER TABLE posts ADD COLUMN search_text TEXT"))
+    last_id = 0
+    while True:
+        rows = conn.execute(
+            select(posts.c.id, posts.c.title, posts.c.text).where(posts.c.id > last_id).order_by(posts.c.id).limit(2000)
+        ).all()
+        if not rows:
+            break
+        conn.execute(
+            update(posts).where(posts.c.id == bindparam("_id")).values(search_text=bindparam("folded")),
+            [{"_id": r.id, "folded": normalize(f"{r.title}\n{r.text}" if r.title else r.text)} for r in rows],
+        )
+        last_id = rows[-1].id
+    for index in _DASHBOARD_INDEXES:
+        index.create(conn, checkfirst=True)
+
+
+_DASHBOARD_INDEXES = [
+    index
+    for table in (posts, post_analysis, post_topics)
+    for index in table.indexes
+    if index.name
+    in {
+        "ix_posts_platform_created_at",
+        "ix_posts_author_hash",
+        "ix_post_analysis_language",
+        "ix_post_analysis_analysed_at",
+        "ix_post_topics_model_topic",
+    }
+]
+
+STEPS: dict[int, Callable[[Connection], None]] = {2: _cursor_state, 3: _dashboard_indexes}
 CURRENT_VERSION = 1 + len(STEPS)
 
 
@@ -57,9 +102,7 @@ def stored_version(conn: Connection) -> int | None:
     """The schema version recorded in the database, or None for an empty database."""
     if not inspect(conn).has_table(settings.name):
         return None
-    row = conn.execute(
-        settings.select().where(settings.c.key == VERSION_KEY)
-    ).first()
+    row = conn.execute(settings.select().where(settings.c.key == VERSION_KEY)).first()
     return int(row.value) if row else None
 
 
@@ -87,6 +130,4 @@ def _stamp(conn: Connection, version: int, *, insert: bool) -> None:
     if insert:
         conn.execute(settings.insert().values(key=VERSION_KEY, value=str(version)))
     else:
-        conn.execute(
-            text("UPDATE settings SET value = :v WHERE key = :k"), {"v": str(version), "k": VERSION_KEY}
-        )
+        conn.execute(text("UPDATE settings SET value = :v WHERE key = :k"), {"v": str(version), "k": VERSION_KEY})

@@ -54,8 +54,12 @@ posts = Table(
     Column("replies", Integer),
     Column("raw", Text),
     Column("demo", Boolean, nullable=False, default=False),
+    # Title and text folded by monitor.normalize (case, Arabic variants, marks): what search matches.
+    Column("search_text", Text),
     UniqueConstraint("platform", "native_id", name="uq_posts_platform_native_id"),
     Index("ix_posts_created_at", "created_at"),
+    Index("ix_posts_platform_created_at", "platform", "created_at"),
+    Index("ix_posts_author_hash", "author_hash"),
 )
 
 runs = Table(
@@ -104,6 +108,8 @@ post_analysis = Table(
     Column("sentiment_score", Float),  # -1 … 1; NULL = unscored
     Column("sentiment_backend", String(255), nullable=False),
     Column("analysed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_post_analysis_language", "language"),
+    Index("ix_post_analysis_analysed_at", "analysed_at"),
 )
 
 embeddings = Table(
@@ -146,4 +152,5 @@ post_topics = Table(
     Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
     Column("topic", Integer, nullable=False),
     Column("probability", Float),
+    Index("ix_post_topics_model_topic", "model_id", "topic"),
 )
