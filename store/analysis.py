@@ -138,9 +138,7 @@ def languages_of(conn: Connection, post_ids: Sequence[int]) -> dict[int, str]:
     ids = list(post_ids)
     for start in range(0, len(ids), 800):
         chunk = ids[start : start + 800]
-        query = select(post_analysis.c.post_id, post_analysis.c.language).where(
-            post_analysis.c.post_id.in_(chunk)
-        )
+        query = select(post_analysis.c.post_id, post_analysis.c.language).where(post_analysis.c.post_id.in_(chunk))
         found.update({r.post_id: r.language for r in conn.execute(query)})
     return found
 
@@ -201,12 +199,16 @@ def save_topic_model(
 
 
 def _prune_topic_models(conn: Connection, monitor: str, keep: int) -> None:
-    old = conn.execute(
-        select(topic_models.c.id)
-        .where(topic_models.c.monitor == monitor)
-        .order_by(topic_models.c.fitted_at.desc(), topic_models.c.id.desc())
-        .offset(keep)
-    ).scalars().all()
+    old = (
+        conn.execute(
+            select(topic_models.c.id)
+            .where(topic_models.c.monitor == monitor)
+            .order_by(topic_models.c.fitted_at.desc(), topic_models.c.id.desc())
+            .offset(keep)
+        )
+        .scalars()
+        .all()
+    )
     if old:
         conn.execute(delete(post_topics).where(post_topics.c.model_id.in_(old)))
         conn.execute(delete(topics).where(topics.c.model_id.in_(old)))

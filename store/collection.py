@@ -35,9 +35,7 @@ def start_run(conn: Connection, monitor: str, mode: str) -> int:
     return int(result.inserted_primary_key[0])
 
 
-def finish_run(
-    conn: Connection, run_id: int, status: str, counts: dict, errors: Sequence[str]
-) -> None:
+def finish_run(conn: Connection, run_id: int, status: str, counts: dict, errors: Sequence[str]) -> None:
     conn.execute(
         update(runs)
         .where(runs.c.id == run_id)
@@ -87,9 +85,7 @@ def save_posts(
         )
     ids = _ids_for(conn, unique.keys())
     linked = _linked(conn, run_id, ids.values())
-    links = [
-        {"run_id": run_id, "post_id": pid, "source": source} for pid in ids.values() if pid not in linked
-    ]
+    links = [{"run_id": run_id, "post_id": pid, "source": source} for pid in ids.values() if pid not in linked]
     if links:
         conn.execute(run_posts.insert(), links)
     return SaveResult(new=len(new_rows), updated=len(old_rows))
@@ -129,8 +125,12 @@ def set_cursor(conn: Connection, monitor: str, source: str, search: str, key: st
     conn.execute(delete(cursors).where(*where, cursors.c.options_key.in_([key, LEGACY_KEY])))
     conn.execute(
         cursors.insert().values(
-            monitor=monitor, source=source, search=search, options_key=key,
-            state=json.dumps(state, ensure_ascii=False, sort_keys=True), updated_at=utc_now(),
+            monitor=monitor,
+            source=source,
+            search=search,
+            options_key=key,
+            state=json.dumps(state, ensure_ascii=False, sort_keys=True),
+            updated_at=utc_now(),
         )
     )
 
@@ -176,8 +176,6 @@ def _linked(conn: Connection, run_id: int, post_ids: Iterable[int]) -> set[int]:
     linked: set[int] = set()
     for start in range(0, len(ids), 800):
         chunk = ids[start : start + 800]
-        query = select(run_posts.c.post_id).where(
-            run_posts.c.run_id == run_id, run_posts.c.post_id.in_(chunk)
-        )
+        query = select(run_posts.c.post_id).where(run_posts.c.run_id == run_id, run_posts.c.post_id.in_(chunk))
         linked.update(conn.execute(query).scalars())
     return linked

@@ -14,9 +14,22 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Select, and_, distinct, func, inspect, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    and_,
+    distinct,
+    func,
+    inspect,
+    literal,
+    or_,
+    select,
+)
 
 from monitor.normalize import normalize
+from store import schema
 from store.analysis import latest_topic_model, monitor_post_ids
 from store.schema import post_analysis, post_topics, posts, run_posts, runs, topics
 from store.timeutil import as_utc
@@ -84,12 +97,19 @@ def _topic_model_id(conn: Connection, monitor: str) -> int:
 
 
 def _scoped(conn: Connection, monitor: str, where: PostFilter, query: Select, model_id: int) -> Select:
-    """`query` over the monitor's posts (joined to their analysis and topic) narrowed by the filter."""
-    query = query.select_from(
-        posts.outerjoin(post_analysis, post_analysis.c.post_id == posts.c.id).outerjoin(
+    """`query` over the monitor's posts narrowed by the filter, joined to the analysis tables it uses.
+
+    A table joins only when the query's columns or the filter need it: each join is a lookup per post.
+    """
+    used = set(query.columns_clause_froms)
+    source: FromClause = posts
+    if post_analysis in used or where.languages or where.sentiments:
+        source = source.outerjoin(post_analysis, post_analysis.c.post_id == posts.c.id)
+    if post_topics in used or where.topics:
+        source = source.outerjoin(
             post_topics, and_(post_topics.c.post_id == posts.c.id, post_topics.c.model_id == model_id)
         )
-    )
+    query = query.select_from(source)
     if monitor_names(conn) != [monitor]:  # one monitor in the store (the usual case): every post is its
         query = query.where(posts.c.id.in_(monitor_post_ids(monitor)))
     return query.where(*filter_conditions(where))
@@ -143,10 +163,13 @@ def _as_instants(values: pd.Series) -> pd.Series:
 
 
 def facets(conn: Connection, monitor: str) -> dict[str, Any]:
-    """What the filters offer: the date range, sources and languages (with post counts), topics."""
+    """What the filters offer: the date range, sources and languages (with post counts), topics.
+
+    Unfiltered, so each is one pass over an index (no join) where the store holds one monitor.
+    """
     model_id = _topic_model_id(conn, monitor)
     everything = PostFilter()
-    span = conn.execute(
+    first, last, total = conn.execute(
         _scoped(
             conn,
             monitor,
@@ -160,24 +183,23 @@ def facets(conn: Connection, monitor: str) -> dict[str, Any]:
         .group_by(posts.c.platform)
         .order_by(func.count().desc())
     ).all()
-    language = func.coalesce(post_analysis.c.language, literal(PENDING))
-    languages = conn.execute(
-        _scoped(conn, monitor, everything, select(language, func.count()), model_id)
-        .group_by(language)
-        .order_by(func.count().desc())
-    ).all()
+    languages = select(post_analysis.c.language, func.count()).group_by(post_analysis.c.language)
+    if monitor_names(conn) != [monitor]:
+        languages = languages.where(post_analysis.c.post_id.in_(monitor_post_ids(monitor)))
+    by_language = {row[0]: int(row[1]) for row in conn.execute(languages)}
+    if int(total) > sum(by_language.values()):
+        by_language[PENDING] = int(total) - sum(by_language.values())
     labels = conn.execute(
         select(topics.c.topic, topics.c.label)
         .where(topics.c.model_id == model_id, topics.c.topic >= 0)
         .order_by(topics.c.topic)
     ).all()
-    first, last = span[0], span[1]
     return {
-        "posts": int(span[2]),
+        "posts": int(total),
         "first": as_utc(_instant(first)).date() if first else None,
         "last": as_utc(_instant(last)).date() if last else None,
         "sources": {row[0]: int(row[1]) for row in sources},
-        "languages": {row[0]: int(row[1]) for row in languages},
+        "languages": dict(sorted(by_language.items(), key=lambda item: -item[1])),
         "topics": {int(row[0]): row[1] for row in labels},
     }
 
@@ -297,9 +319,7 @@ def post_page(
     stored pseudonym only; `engagement` is likes + reposts + replies (missing counts as 0).
     """
     model_id = _topic_model_id(conn, monitor)
-    engagement = (
-        func.coalesce(posts.c.likes, 0) + func.coalesce(posts.c.reposts, 0) + func.coalesce(posts.c.replies, 0)
-    ).label("engagement")
+    engagement = schema.engagement.label("engagement")
     query = _scoped(
         conn,
         monitor,
@@ -325,7 +345,7 @@ def post_page(
     if ids is not None:
         query = query.where(posts.c.id.in_(list(ids)))
     order = (
-        [engagement.desc(), posts.c.id.desc()]
+        [schema.engagement.desc(), posts.c.id.desc()]
         if sort == "engagement"
         else [posts.c.created_at.desc(), posts.c.id.desc()]
     )
