@@ -22,6 +22,7 @@ PAGES = [
     ("health", "Collection health", "🩺"),
     ("export", "Export", "⬇️"),
 ]
+REFRESH_SECONDS = 60
 COLLECT_FIRST = (
     "Nothing collected yet. Collect first:  murmur collect --monitor monitors/sora-leak.toml  "
     "(then  murmur analyze --monitor monitors/sora-leak.toml  for languages, sentiment and topics)."
@@ -44,11 +45,19 @@ def main() -> None:
     if current.demo:
         st.warning(DEMO_BANNER, icon="⚠️")
     st.session_state["_view"] = current
+    watch_for_new_data(current)
     pages = [
         st.Page(f"dashboard_pages/{name}.py", title=title, icon=icon, url_path=name, default=name == "overview")
         for name, title, icon in PAGES
     ]
     st.navigation(pages).run()
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def watch_for_new_data(current: view.View) -> None:
+    """Rerun the page when a collection run or an analysis lands (the caches are keyed on the version)."""
+    if view.data_version(current.url, current.monitor) != current.version:
+        st.rerun()
 
 
 main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime, timezone
 
 import pandas as pd
 import pytest
@@ -13,6 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard_pages import charts, downloads, view
 from monitor.config import load_monitor
+from store.collection import finish_run, save_posts, start_run
+from store.post import Post
 from store.queries import PostFilter
 from tests.conftest import ROOT, SORA_MONITOR
 from tests.seed import BIDI, COPIED, HOSTILE, MONITOR, POSTS, seed_store
@@ -248,3 +251,22 @@ def test_sentiment_shares_drop_thin_bins_and_band_the_rest():
     assert shares.at["negative", "share"] == pytest.approx(0.75)
     assert shares.at["negative", "low"] < 0.75 < shares.at["negative", "high"]
     assert shares.at["negative", "scored"] == 40
+
+
+def test_a_new_run_shows_without_waiting_for_the_cache(app, engine):
+    at = app()
+    assert metric(at, "Posts") == str(len(POSTS))
+    with engine.begin() as conn:
+        run = start_run(conn, MONITOR, "live")
+        late = Post(
+            platform="mastodon",
+            native_id="late-1",
+            text="A late post about the Sora leak",
+            created_at=datetime(2024, 11, 27, 9, tzinfo=timezone.utc),
+            author="someone",
+        )
+        save_posts(conn, [late], run_id=run, source="mastodon")
+        finish_run(conn, run, "ok", {"mastodon": {"new": 1}}, [])
+    at.run()
+    assert metric(at, "Posts") == str(len(POSTS) + 1)
+    assert metric(at, "Sources") == "2"
