@@ -83,6 +83,7 @@ _DASHBOARD_INDEXES = [
     if index.name
     in {
         "ix_posts_platform_created_at",
+        "ix_posts_engagement",
         "ix_posts_author_hash",
         "ix_post_analysis_language",
         "ix_post_analysis_analysed_at",
