@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, bindparam, inspect, select, text, update
+from sqlalchemy.schema import CreateIndex
 
 from monitor.errors import MurmurError
 from monitor.normalize import normalize
@@ -73,7 +74,7 @@ def _dashboard_indexes(conn: Connection) -> None:
         )
         last_id = rows[-1].id
     for index in _DASHBOARD_INDEXES:
-        index.create(conn, checkfirst=True)
+        conn.execute(CreateIndex(index, if_not_exists=True))  # an inspector misses expression indexes
 
 
 _DASHBOARD_INDEXES = [
