@@ -14,13 +14,13 @@ import streamlit as st
 from dashboard_pages import post_cards, view
 
 PAGES = [
-    ("overview", "Overview", "📈"),
-    ("topics", "Topics", "🧭"),
-    ("narratives", "Narratives", "🧵"),
-    ("posts", "Posts", "💬"),
-    ("voices", "Voices", "🗣️"),
-    ("health", "Collection health", "🩺"),
-    ("export", "Export", "⬇️"),
+    ("overview", "Overview", ":material/insights:"),
+    ("topics", "Topics", ":material/topic:"),
+    ("narratives", "Narratives", ":material/forum:"),
+    ("posts", "Posts", ":material/article:"),
+    ("voices", "Voices", ":material/groups:"),
+    ("health", "Collection health", ":material/monitor_heart:"),
+    ("export", "Export", ":material/download:"),
 ]
 REFRESH_SECONDS = 60
 COLLECT_FIRST = (

@@ -84,8 +84,10 @@ def sentiment_shares(counts: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
 
 
-def sentiment_chart(shares: pd.DataFrame, scored_counts: pd.DataFrame, hourly: bool) -> alt.VConcatChart:
-    """Negative and positive share of scored posts with a 95 % band, over a bar of how many were scored."""
+def sentiment_charts(
+    shares: pd.DataFrame, scored_counts: pd.DataFrame, hourly: bool
+) -> tuple[alt.LayerChart, alt.Chart]:
+    """Negative and positive share of scored posts with a 95 % band; and a bar of how many were scored."""
     colour = alt.Color(
         "sentiment:N",
         scale=alt.Scale(
@@ -115,9 +117,9 @@ def sentiment_chart(shares: pd.DataFrame, scored_counts: pd.DataFrame, hourly: b
             y=alt.Y("scored:Q", title="scored posts"),
             tooltip=[alt.Tooltip("bin:T", format="%d %b %Y %H:%M" if hourly else "%d %b %Y"), "scored:Q"],
         )
-        .properties(height=80)
+        .properties(height=90)
     )
-    return alt.vconcat((band + line).properties(height=220), counts)
+    return (band + line).properties(height=230), counts
 
 
 def share_bars(frame: pd.DataFrame, category: str, field: str, title: str) -> alt.Chart:

@@ -82,7 +82,9 @@ def sentiment(current: view.View, counts: pd.DataFrame) -> None:
             f"than {charts.MIN_SCORED} ({int(scored_counts['scored'].sum())} scored in all)."
         )
         return
-    st.altair_chart(charts.sentiment_chart(shares, scored_counts, current.hourly), width="stretch")
+    share_chart, count_chart = charts.sentiment_charts(shares, scored_counts, current.hourly)
+    st.altair_chart(share_chart, width="stretch")
+    st.altair_chart(count_chart, width="stretch")
     hidden = int((scored_counts["scored"] < charts.MIN_SCORED).sum())
     total = int(by_label["posts"].sum())
     unscored = total - int(scored_counts["scored"].sum())

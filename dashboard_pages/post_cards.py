@@ -14,9 +14,9 @@ import streamlit as st
 
 RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ps", "yi", "ku", "sd", "ug", "dv"}
 RTL_STYLE = """<style>
-[class*="st-key-rtl-post-"] [data-testid="stText"], [class*="st-key-rtl-post-"] [data-testid="stText"] * {
-  direction: rtl; text-align: right; unicode-bidi: plaintext;
-}
+[class*="st-key-rtl-post-"] { direction: rtl; }
+[class*="st-key-rtl-post-"] [data-testid="stText"] { text-align: right; unicode-bidi: plaintext; }
+[class*="st-key-rtl-post-"] [data-testid="stCaptionContainer"] { direction: ltr; }
 [data-testid="stText"] { white-space: pre-wrap; }
 </style>"""
 

@@ -251,6 +251,12 @@ def test_sentiment_shares_drop_thin_bins_and_band_the_rest():
     assert shares.at["negative", "share"] == pytest.approx(0.75)
     assert shares.at["negative", "low"] < 0.75 < shares.at["negative", "high"]
     assert shares.at["negative", "scored"] == 40
+    share_chart, count_chart = charts.sentiment_charts(
+        shares.reset_index(), counts.assign(scored=counts["posts"]), hourly=False
+    )
+    assert (
+        share_chart.to_dict()["layer"][0]["mark"]["type"] == "area" and count_chart.to_dict()["mark"]["type"] == "bar"
+    )
 
 
 def test_a_new_run_shows_without_waiting_for_the_cache(app, engine):
