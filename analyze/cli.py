@@ -23,7 +23,9 @@ from store.db import display_url, open_store
 log = logging.getLogger("analyze")
 
 # tool name → module with `main(argv, prog)`: one analysis step over a text file, one line per input line
-TOOLS: dict[str, str] = {}
+TOOLS: dict[str, str] = {
+    "sentiment": "analyze.sentiment_tool",
+}
 
 
 def parse_args(argv: list[str] | None = None, prog: str = "python -m analyze") -> argparse.Namespace:

@@ -1,8 +1,11 @@
 """The incremental analysis of one monitor: only what is new is computed, results go to the store.
 
 Order matters and each step commits in batches, so an interrupted run keeps what it finished:
-1. language and sentiment for posts that have none yet;
-2. embeddings for posts not yet embedded with the configured model (a post is never embedded twice);
+1. language and sentiment for posts that have none yet (sentiment reads the post with the
+   monitor's own query words masked, so "leak" does not make every post negative);
+2. embeddings for posts not yet embedded with the configured model (a post is never embedded twice),
+   also of the masked text: the query's words are in every post and say nothing about its topic,
+   and the default encoder then reuses the vectors the sentiment step just computed;
 3. topics, refitted on all the monitor's embeddings when anything was added or the model changed.
 Models are loaded only when a step has work for them.
 """
@@ -20,7 +23,7 @@ from sqlalchemy import Engine
 from analyze.embeddings import EmbeddingBackend
 from analyze.language import detect_languages
 from analyze.sentiment import SentimentBackend
-from analyze.text import model_text
+from analyze.text import model_text, term_masker
 from analyze.topics import fit_topics
 from monitor.config import Monitor
 from monitor.query import Query
@@ -75,11 +78,12 @@ def _judge_posts(engine, monitor, make_backend, progress, report) -> None:  # no
     if not todo:
         return
     backend = make_backend()
+    mask = term_masker(query_words(monitor.query))
     progress("language and sentiment", 0, len(todo))
     for batch in _chunks(todo, BATCH):
         texts = [model_text(p.title, p.text) for p in batch]
         guesses = detect_languages(texts, monitor.analysis.language_min_score)
-        verdicts = backend.score(texts, [g.language for g in guesses])
+        verdicts = backend.score([mask(t) for t in texts], [g.language for g in guesses])
         rows = [
             PostVerdict(
                 post_id=post.id,
@@ -88,6 +92,7 @@ def _judge_posts(engine, monitor, make_backend, progress, report) -> None:  # no
                 sentiment=verdict.label if verdict else None,
                 sentiment_score=round(verdict.score, 4) if verdict else None,
                 backend=backend.name,
+                probabilities=verdict.probabilities if verdict else None,
             )
             for post, guess, verdict in zip(batch, guesses, verdicts, strict=True)
         ]
@@ -104,9 +109,10 @@ def _embed_posts(engine, monitor, make_backend, name, progress, report) -> None:
     if not todo:
         return
     backend = make_backend()
+    mask = term_masker(query_words(monitor.query))
     progress("embeddings", 0, len(todo))
     for batch in _chunks(todo, BATCH):
-        vectors = backend.embed([model_text(p.title, p.text) for p in batch])
+        vectors = backend.embed([mask(model_text(p.title, p.text)) for p in batch])
         with engine.begin() as conn:
             save_embeddings(conn, name, [p.id for p in batch], vectors)
         report.embedded += len(batch)

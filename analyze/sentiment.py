@@ -1,18 +1,26 @@
 """Sentiment backends: negative / neutral / positive with a score in [-1, 1], or None.
 
-None means "this backend cannot judge this post" (a language it does not read, an empty text);
-the store keeps it as *unscored*, never as neutral, so charts do not fill with false neutrality.
+None means "this backend cannot judge this post" (a language it does not read, an empty or
+emoji-only text, a script its model never saw); the store keeps it as *unscored*, never as
+neutral, so charts do not fill with false neutrality. Classifiers also give the probability of
+each class (negative, neutral, positive), so a dashboard can show how sure the model is.
 
-- ``vader``: the offline default. VADER is an English lexicon, so it scores English only.
+- ``multilingual``: the offline default, the classifier bundled in analyze/models (see
+  analyze/sentiment_model.py): USE-multilingual embeddings and hashed n-grams, trained on tweets in
+  eight languages; reads every script the embedding model reads. numpy only.
+- ``vader``: VADER, an English lexicon, so it scores English only.
 - ``transformers:<model>``: any Hugging Face sequence classifier with negative/neutral/positive
   labels, e.g. ``transformers:cardiffnlp/twitter-xlm-roberta-base-sentiment`` (multilingual).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+import numpy as np
 
 from analyze.backends import ModelUnavailable, load_failure, split_setting
 
@@ -24,6 +32,7 @@ VADER_THRESHOLD = 0.05
 class Sentiment:
     label: str  # "negative", "neutral" or "positive"
     score: float  # -1 (negative) … 1 (positive)
+    probabilities: tuple[float, float, float] | None = None  # negative, neutral, positive; None: not a classifier
 
 
 class SentimentBackend(Protocol):
@@ -53,6 +62,46 @@ class VaderBackend:
             compound = self._analyzer.polarity_scores(text)["compound"]
             verdicts.append(Sentiment(_label_from_score(compound, VADER_THRESHOLD), compound))
         return verdicts
+
+
+class MultilingualBackend:
+    """The bundled classifier: every text in a script the embedding model reads gets calibrated probabilities."""
+
+    def __init__(self, embedder=None) -> None:
+        from analyze.embeddings import UseMultilingualBackend
+        from analyze.sentiment_model import LinearSentimentModel
+
+        self._model = LinearSentimentModel()
+        self.name = f"multilingual:{self._model.version}"
+        self._embedder = embedder or UseMultilingualBackend()
+        if self._embedder.name != self._model.embedding_model:
+            raise ModelUnavailable(f"the sentiment model reads {self._model.embedding_model} vectors")
+
+    def score(self, texts: Sequence[str], languages: Sequence[str]) -> list[Sentiment | None]:
+        verdicts: list[Sentiment | None] = [None] * len(texts)
+        todo = [i for i, text in enumerate(texts) if readable(text)]
+        if not todo:
+            return verdicts
+        chosen = [texts[i] for i in todo]
+        probabilities = self._model.probabilities(
+            self._embedder.embed(chosen), chosen, [languages[i] for i in todo]
+        )
+        for i, row in zip(todo, probabilities, strict=True):
+            verdicts[i] = _verdict_from_probabilities(row, ("negative", "neutral", "positive"))
+        return verdicts
+
+
+# Scripts the multilingual Universal Sentence Encoder was trained on (16 languages).
+READABLE_SCRIPTS = frozenset({"LATIN", "ARABIC", "CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "CYRILLIC"})
+
+
+def readable(text: str) -> bool:
+    """True when most of the text's letters are in a script the model reads (emoji and digits alone are not)."""
+    letters = [ch for ch in text if unicodedata.category(ch).startswith("L")]
+    if not letters:
+        return False
+    known = sum(1 for ch in letters if unicodedata.name(ch, "?").split(" ")[0] in READABLE_SCRIPTS)
+    return known * 2 >= len(letters)
 
 
 class TransformersBackend:
@@ -88,24 +137,37 @@ class TransformersBackend:
                 verdicts[i] = self._verdict(row)
         return verdicts
 
-    def _verdict(self, probabilities) -> Sentiment:  # noqa: ANN001 - a numpy row
-        by_label = {label: float(probabilities[col]) for label, col in self._columns.items()}
-        label = max(by_label, key=by_label.get)
-        return Sentiment(label, by_label.get("positive", 0.0) - by_label.get("negative", 0.0))
+    def _verdict(self, probabilities: np.ndarray) -> Sentiment:
+        row = np.array([probabilities[self._columns[k]] if k in self._columns else 0.0 for k in _CLASSES])
+        return _verdict_from_probabilities(row, tuple(k for k in _CLASSES if k in self._columns))
+
+
+_CLASSES = ("negative", "neutral", "positive")
+
+
+def _verdict_from_probabilities(row: np.ndarray, labels: tuple[str, ...]) -> Sentiment:
+    """Label = the likeliest of `labels`; score = P(positive) - P(negative)."""
+    values = tuple(round(float(p), 4) for p in row)
+    label = max(labels, key=lambda k: row[_CLASSES.index(k)])
+    negative, neutral, positive = values
+    return Sentiment(label, round(positive - negative, 4), (negative, neutral, positive))
 
 
 def sentiment_backend_name(setting: str) -> str:
-    """The backend name a setting selects, checked without loading any model."""
+    """The setting's kind, checked without loading any model (the backend's `name` adds its version)."""
     kind, target = split_setting(setting)
-    if kind == "vader" and not target:
-        return VaderBackend.name
+    if kind in ("multilingual", "vader") and not target:
+        return kind
     if kind == "transformers" and target:
         return f"transformers:{target}"
-    raise ValueError("expected 'vader' or 'transformers:<model name or path>'")
+    raise ValueError("expected 'multilingual', 'vader' or 'transformers:<model name or path>'")
 
 
 def make_sentiment_backend(setting: str) -> SentimentBackend:
-    if sentiment_backend_name(setting) == VaderBackend.name:
+    kind = sentiment_backend_name(setting)
+    if kind == "multilingual":
+        return MultilingualBackend()
+    if kind == VaderBackend.name:
         return VaderBackend()
     return TransformersBackend(split_setting(setting)[1])
 

@@ -1,16 +1,24 @@
 """`python -m bench [NAME …]`: run the benchmarks and print their figures.
 
 Names: pipeline (demo corpus end to end: seconds and peak memory), sentiment (VADER on labelled
-tweets), topics (BERTopic on human-labelled tweets: NMI/ARI). No name runs them all.
+tweets), topics (BERTopic on human-labelled tweets: NMI/ARI), analyze (10,000 multilingual posts
+and the demo corpus through the default analysis), eval-sentiment (the per-language validation
+table). No name runs them all.
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import pipeline, quality
+from bench import analyze, eval_sentiment, pipeline, quality
 
-BENCHMARKS = {"pipeline": pipeline.run, "sentiment": quality.sentiment, "topics": quality.topics}
+BENCHMARKS = {
+    "pipeline": pipeline.run,
+    "sentiment": quality.sentiment,
+    "topics": quality.topics,
+    "analyze": analyze.main,
+    "eval-sentiment": lambda: eval_sentiment.main([]),
+}
 
 
 def main(names: list[str]) -> int:

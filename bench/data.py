@@ -6,7 +6,16 @@ import json
 import os
 from pathlib import Path
 
-SHARED_DATA = Path(os.environ.get("MURMUR_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+def _find_shared_data() -> Path:
+    """The nearest ``shared/data`` above the checkout (a clone in work/main or a worktree in work/wt/x)."""
+    for folder in Path(__file__).resolve().parents[1:]:
+        if (folder / "shared" / "data").is_dir():
+            return folder / "shared" / "data"
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+SHARED_DATA = Path(os.environ.get("MURMUR_SHARED_DATA") or _find_shared_data())
 XLMT_LANGUAGES = {"arabic": "ar", "english": "en", "french": "fr", "german": "de", "hindi": "hi",
                   "italian": "it", "portuguese": "pt", "spanish": "es"}
 

@@ -37,7 +37,7 @@ def topics() -> None:
     if not data.available():
         print(f"skipped: no labelled data at {data.SHARED_DATA}")
         return
-    for setting in ("minilm", "e5-small"):
+    for setting in ("use-multilingual", "e5-small", "minilm"):
         print(f"embeddings = {setting!r}")
         _topics_with(make_embedding_backend(setting))
 

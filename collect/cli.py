@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from collect.http import POLITE_INTERVAL, make_client
 from collect.plan import plan_sources
 from collect.runner import RunResult, collect_monitor, load_demo
 from monitor.cli import (
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_UNREACHABLE,
@@ -46,7 +50,8 @@ def parse_args(argv: list[str] | None = None, prog: str = "python -m collect") -
         "(source, search) resumes from its cursor; the first run backfills from the monitor's "
         "start date.",
         "0 done, 1 done in part (some source or page failed; the rest was kept), "
-        "2 bad monitor file or option, 3 no source reachable.",
+        "2 bad monitor file or option, 3 no source reachable, 130 stopped by SIGTERM or SIGINT (the page "
+        "in hand committed, the run recorded interrupted).",
     )
     demo = parser.add_mutually_exclusive_group()
     demo.add_argument("--demo", action="store_true",
@@ -61,6 +66,44 @@ def parse_args(argv: list[str] | None = None, prog: str = "python -m collect") -
     return args
 
 
+class StopOnSignal:
+    """SIGTERM and SIGINT ask a run to stop after the page in hand (committed, run `interrupted`).
+
+    Between runs (`--every` sleeping) or on a second signal they stop at once, as Ctrl-C does.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.in_run = False
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        self.in_run = True
+        try:
+            yield
+        finally:
+            self.in_run = False
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self.in_run and not self.requested:
+            self.requested = True
+            log.warning("%s: finishing the page in hand, then stopping", signal.Signals(signum).name)
+            return
+        raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m collect") -> int:
     args = parse_args(argv, prog)
     setup_logging(-1 if args.quiet else args.verbose)
@@ -70,17 +113,26 @@ def main(argv: list[str] | None = None, prog: str = "python -m collect") -> int:
     log.info("monitor %s → %s", monitor.name, display_url(str(engine.url)))
     if args.demo:
         return _exit_code(_report(load_demo(engine, monitor)))
-    while True:
-        started = time.monotonic()
-        with make_client(min_interval=POLITE_INTERVAL) as client, progress_reporter(enabled=not args.quiet) as progress:
-            result = _report(collect_monitor(engine, monitor, plans, client, progress=progress))
-        if result.unreachable and args.demo_if_offline:
-            result = _fall_back_to_demo(engine, monitor)
-        if not args.every:
-            return _exit_code(result)
-        pause = max(0.0, args.every - (time.monotonic() - started))
-        log.info("next run in %.0f s", pause)
-        time.sleep(pause)
+    stop = StopOnSignal()
+    with stop.installed():
+        while True:
+            started = time.monotonic()
+            with (
+                stop.running(),
+                make_client(min_interval=POLITE_INTERVAL) as client,
+                progress_reporter(enabled=not args.quiet) as progress,
+            ):
+                result = collect_monitor(engine, monitor, plans, client, progress=progress, stop=stop)
+                _report(result)
+            if result.interrupted:
+                return EXIT_INTERRUPTED
+            if result.unreachable and args.demo_if_offline:
+                result = _fall_back_to_demo(engine, monitor)
+            if not args.every:
+                return _exit_code(result)
+            pause = max(0.0, args.every - (time.monotonic() - started))
+            log.info("next run in %.0f s", pause)
+            time.sleep(pause)
 
 
 def _fall_back_to_demo(engine, monitor: Monitor) -> RunResult:

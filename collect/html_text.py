@@ -20,6 +20,8 @@ def html_to_text(html: str) -> str:
     becomes the full href; a hashtag or mention link (text starting with # or @) stays its text; any
     other link becomes "text (href)". Broken or unclosed markup never raises.
     """
+    if "<" not in html and "&" not in html:  # plain text: what the parser would make of it, faster
+        return " ".join(html.split())
     parser = _TextParser()
     parser.feed(html)
     parser.close()

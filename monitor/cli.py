@@ -5,7 +5,7 @@ Exit codes, the same for every `murmur` command (and `python -m collect`, `pytho
     1  done in part: some source or page failed, what worked was kept
     2  the user's mistake: bad monitor file, bad option, a model that cannot be loaded
     3  nothing could be done: no source reachable (and no demo asked for)
-  130  interrupted (Ctrl-C); what was committed stays
+  130  interrupted (Ctrl-C, or SIGTERM for `collect`); what was committed stays
 """
 
 from __future__ import annotations

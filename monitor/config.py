@@ -7,6 +7,7 @@ everything else is checked here so `collect` and `analyze` reject the same mista
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -15,7 +16,9 @@ from typing import Any
 
 from monitor.errors import ConfigError, QuerySyntaxError
 from monitor.options import Option, check_table, describe
-from monitor.query import Query, parse_query
+from monitor.query import Query, lowercase_operators, parse_query
+
+log = logging.getLogger(__name__)
 
 _TOP_LEVEL = {
     "name": Option(str, None, "short identifier, used in the store and on the command line"),
@@ -31,10 +34,13 @@ _TOP_LEVEL = {
 }
 _PRIVACY = {
     "keep_handles": Option(bool, False, "store authors' handles as well as their pseudonymous ids"),
+    "retention_days": Option(int, 0, "delete posts created more than this many days ago at each run; 0 keeps them",
+                             minimum=0, maximum=36_500),
 }
 _ANALYSIS = {
-    "embeddings": Option(str, "minilm", "'minilm' (offline) or 'sentence-transformers:<name or path>'"),
-    "sentiment": Option(str, "vader", "'vader' (offline, English) or 'transformers:<name or path>'"),
+    "embeddings": Option(str, "use-multilingual",
+                         "'use-multilingual', 'e5-small', 'minilm' or 'sentence-transformers:<name or path>'"),
+    "sentiment": Option(str, "multilingual", "'multilingual', 'vader' or 'transformers:<name or path>'"),
     "min_topic_size": Option(int, 0, "smallest topic, in posts; 0 = chosen from the corpus size",
                              minimum=0, maximum=100_000),
     "language_min_score": Option(float, 0.4, "below this confidence a post's language is 'und'",
@@ -55,8 +61,8 @@ class SourceSettings:
 
 @dataclass(frozen=True)
 class AnalysisSettings:
-    embeddings: str = "minilm"
-    sentiment: str = "vader"
+    embeddings: str = "use-multilingual"
+    sentiment: str = "multilingual"
     min_topic_size: int = 0
     language_min_score: float = 0.4
 
@@ -72,6 +78,7 @@ class Monitor:
     end: datetime | None
     sources: tuple[SourceSettings, ...]
     keep_handles: bool = False
+    retention_days: int = 0
     demo_corpus: Path | None = None
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
 
@@ -91,13 +98,15 @@ def load_monitor(path: str | Path) -> Monitor:
         raise ConfigError(where, None, f"not valid TOML: {error}") from None
     except UnicodeDecodeError:
         raise ConfigError(where, None, "not valid TOML: the file is not UTF-8") from None
+    except RecursionError:
+        raise ConfigError(where, None, "not valid TOML: nested too deeply") from None
 
     top = _check_top(where, data)
     privacy = check_table(where, "privacy", top["privacy"], _PRIVACY)
     analysis = check_table(where, "analysis", top["analysis"], _ANALYSIS)
     demo = check_table(where, "demo", top["demo"], _DEMO)
     start = _instant(where, "start", top["start"])
-    end = _instant(where, "end", top["end"]) if top["end"] is not None else None
+    end = _instant(where, "end", top["end"], last_day=True) if top["end"] is not None else None
     if end is not None and end <= start:
         raise ConfigError(where, "end", f"expected a moment after start ({start:%Y-%m-%d}), got {end:%Y-%m-%d}")
     return Monitor(
@@ -110,6 +119,7 @@ def load_monitor(path: str | Path) -> Monitor:
         end=end,
         sources=_sources(where, top["sources"]),
         keep_handles=privacy["keep_handles"],
+        retention_days=privacy["retention_days"],
         demo_corpus=(path.parent / demo["corpus"]).resolve() if demo["corpus"] else None,
         analysis=AnalysisSettings(**analysis),
     )
@@ -139,15 +149,26 @@ def _check_top(where: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def _query(where: str, text: str) -> Query:
     try:
-        return parse_query(text)
+        query = parse_query(text)
     except QuerySyntaxError as error:
-        raise ConfigError(where, "query", f"{error} in {text!r}") from None
+        shown = text if len(text) <= 200 else text[:200] + "…"
+        raise ConfigError(where, "query", f"{error} in {shown!r}") from None
+    words = lowercase_operators(text)
+    if words:
+        log.warning("%s: query: %s searched for as %s; operators are uppercase (AND, OR, NOT)",
+                    where, ", ".join(repr(w) for w in dict.fromkeys(words)),
+                    "a word" if len(set(words)) == 1 else "words")
+    return query
 
 
-def _instant(where: str, key: str, value: Any) -> datetime:
+def _instant(where: str, key: str, value: Any, *, last_day: bool = False) -> datetime:
+    """A TOML date or date-time as an aware UTC instant. A bare date means its first moment, or with
+    `last_day` its last one: `end = 2024-11-26` collects 26 November too."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     if isinstance(value, date):
+        if last_day:
+            return datetime.combine(value, time.max, tzinfo=timezone.utc)
         return datetime.combine(value, time(0), tzinfo=timezone.utc)
     raise ConfigError(where, key, f"expected a TOML date like 2024-11-12 (no quotes), got {describe(value)}")
 

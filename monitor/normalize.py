@@ -14,8 +14,8 @@ import unicodedata
 # maqsura) fold to one base letter; tatweel is a purely visual stretch, so it goes. The hamza forms
 # would also lose their mark in the NFKD step below, but mapping them here makes the result not
 # depend on how Unicode happens to decompose them (and ٱ, ة and ى do not decompose at all).
-# Invisible format characters (soft hyphen, zero-width space/joiners, word joiner, BOM) go too:
-# scraped text carries them inside words, where they would silently break a match.
+# Invisible format characters (soft hyphen, zero-width space/joiners, word joiner, BOM, bidi
+# controls) go too, with the marks (see `_bmp_marks`).
 # A loop of `str.replace` beats `str.translate` with a dict severalfold on non-Latin-1 text.
 _VARIANTS: tuple[tuple[str, str], ...] = (
     ("أ", "ا"),
@@ -27,17 +27,20 @@ _VARIANTS: tuple[tuple[str, str], ...] = (
     ("ؤ", "و"),
     ("ئ", "ي"),
     ("\u0640", ""),  # tatweel
-    ("\u00ad", ""),  # soft hyphen
-    ("\u200b", ""),  # zero-width space
-    ("\u200c", ""),  # zero-width non-joiner
-    ("\u200d", ""),  # zero-width joiner
-    ("\u2060", ""),  # word joiner
-    ("\ufeff", ""),  # zero-width no-break space / BOM
 )
 
 
+_INVISIBLE = ("Mn", "Cf")
+
+
 def _bmp_marks() -> re.Pattern[str]:
-    """A regex for runs of nonspacing marks (category Mn) in the Basic Multilingual Plane.
+    """A regex for runs of nonspacing marks (category Mn) and format controls (Cf) in the Basic
+    Multilingual Plane.
+
+    Format controls are invisible: bidi marks, embeddings and isolates (U+200E, U+200F,
+    U+202A…U+202E, U+2066…U+2069, the Arabic letter mark U+061C), zero-width characters, soft
+    hyphens. Right-to-left text copied from the web carries them inside and around words, where they
+    would silently break a match, so they fold away like the zero-width characters above.
 
     Mn covers Latin accents once decomposed as well as Arabic harakat (fatha, damma, kasra, shadda,
     sukun, tanwin) and the superscript alif. A class of BMP characters compiles to a lookup table,
@@ -47,7 +50,7 @@ def _bmp_marks() -> re.Pattern[str]:
     """
     ranges: list[list[int]] = []
     for code in range(0x10000):
-        if unicodedata.category(chr(code)) == "Mn":
+        if unicodedata.category(chr(code)) in _INVISIBLE:
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1][1] = code
             else:
@@ -61,7 +64,7 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # rare in text except emoji, so
 
 def _drop_mark(match: re.Match[str]) -> str:
     char = match[0]
-    return "" if unicodedata.category(char) == "Mn" else char
+    return "" if unicodedata.category(char) in _INVISIBLE else char
 
 
 def normalize(text: str) -> str:

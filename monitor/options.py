@@ -6,6 +6,7 @@ configuration errors read alike: file, dotted key, what was expected, what was f
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,8 @@ def check_value(path: str, key: str, value: Any, spec: Option) -> Any:
         value = float(value)
     if not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool)):
         raise ConfigError(path, key, f"expected {expected}, got {describe(value)}")
+    if not _finite(value):  # TOML allows nan and inf
+        raise ConfigError(path, key, f"expected a finite number, got {value!r}")
     if spec.minimum is not None and value < spec.minimum:
         raise ConfigError(path, key, f"expected at least {spec.minimum:g}, got {value!r}")
     if spec.maximum is not None and value > spec.maximum:
@@ -62,6 +65,10 @@ def check_value(path: str, key: str, value: Any, spec: Option) -> Any:
                 allowed = ", ".join(repr(c) for c in spec.choices)
                 raise ConfigError(path, key, f"{item!r} is not one of {allowed}")
     return value
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def describe(value: Any) -> str:

@@ -16,6 +16,7 @@ the query but never narrower.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import product
@@ -24,7 +25,10 @@ from math import prod
 from monitor.errors import QuerySyntaxError
 from monitor.normalize import normalize
 
-__all__ = ["MAX_CLAUSES", "And", "Clause", "Node", "Not", "Or", "Query", "Term", "parse_query"]
+__all__ = ["MAX_CLAUSES", "MAX_DEPTH", "And", "Clause", "Node", "Not", "Or", "Query", "Term", "parse_query"]
+
+MAX_DEPTH = 32
+"""Deepest nesting of parentheses and NOTs a query may have (real queries use two or three)."""
 
 MAX_CLAUSES = 32
 """Most searches one query may expand to for a source without OR: each costs requests and quota."""
@@ -262,6 +266,8 @@ def _tokenize(source: str) -> list[_Token]:
             i += 1
         elif char == "(":
             opened.append(i)
+            if len(opened) > MAX_DEPTH:
+                raise QuerySyntaxError(f"parentheses nested deeper than {MAX_DEPTH} levels", i)
             tokens.append(_Token("(", char, i))
             i += 1
         elif char == ")":
@@ -283,6 +289,8 @@ def _tokenize(source: str) -> list[_Token]:
             while i < len(source) and not source[i].isspace() and source[i] not in '()"':
                 i += 1
             word = source[start:i]
+            if all(unicodedata.category(c) == "Cf" for c in word):
+                continue  # only invisible controls (a bidi mark beside a quote): nothing to search for
             tokens.append(_Token(word if word in _KEYWORDS else "term", word, start))
     if opened:
         raise QuerySyntaxError("'(' is never closed", opened[-1])
@@ -298,6 +306,7 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.tokens = _tokenize(source)
         self.index = 0
+        self.depth = 0  # NOTs and parentheses open around the current operand
 
     def parse(self) -> Node:
         if self._peek().kind == "end":
@@ -336,25 +345,46 @@ class _Parser:
     def _unary(self, after: _Token | None) -> Node:
         """One operand; `after` is the operator that requires it, named if it is missing."""
         token = self._peek()
-        if token.kind == "NOT":
-            return Not(self._unary(self._take()))
+        if token.kind in ("NOT", "("):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise QuerySyntaxError(f"NOTs and parentheses nested deeper than {MAX_DEPTH} levels", token.position)
+            try:
+                return self._nested(token)
+            finally:
+                self.depth -= 1
         if token.kind in ("term", "phrase"):
             self._take()
             try:
                 return Term(token.text, token.kind == "phrase")
             except ValueError as error:
                 raise QuerySyntaxError(str(error), token.position) from None
-        if token.kind == "(":
-            self._take()
-            if self._peek().kind == ")":
-                raise QuerySyntaxError("empty parentheses '()'", token.position)
-            node = self._or()
-            closing = self._take()
-            assert closing.kind == ")"  # balance was checked by the tokenizer
-            return node
         if after is not None:
             raise QuerySyntaxError(f"{after.kind} has no term after it", after.position)
         raise QuerySyntaxError(f"{token.kind} has no term before it", token.position)
+
+
+    def _nested(self, token: _Token) -> Node:
+        """NOT's operand, or a parenthesised query."""
+        if token.kind == "NOT":
+            return Not(self._unary(self._take()))
+        self._take()
+        if self._peek().kind == ")":
+            raise QuerySyntaxError("empty parentheses '()'", token.position)
+        node = self._or()
+        closing = self._take()
+        assert closing.kind == ")"  # balance was checked by the tokenizer
+        return node
+
+
+def lowercase_operators(text: str) -> list[str]:
+    """The lowercase and/or/not the query searches for as words, though they were probably meant as
+    operators (operators are uppercase only)."""
+    try:
+        tokens = _tokenize(text)
+    except QuerySyntaxError:
+        return []
+    return [token.text for token in tokens if token.kind == "term" and token.text.upper() in _KEYWORDS]
 
 
 def parse_query(text: str) -> Query:

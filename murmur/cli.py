@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dashboard": ("murmur.dashboard_command", "serve the Streamlit dashboard"),
     "status": ("murmur.status", "the last runs and each source's health"),
     "export": ("murmur.export", "write the monitor's posts with their analysis as CSV, JSONL or Parquet"),
+    "forget": ("murmur.forget", "delete a person's posts or one post, and keep them from coming back"),
+    "demo": ("murmur.demo", "load the bundled demo corpus, or --remove it"),
 }
 
 

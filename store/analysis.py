@@ -42,6 +42,7 @@ class PostVerdict:
     sentiment: str | None
     sentiment_score: float | None
     backend: str
+    probabilities: tuple[float, float, float] | None = None  # negative, neutral, positive
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,9 @@ def save_verdicts(conn: Connection, verdicts: Sequence[PostVerdict]) -> None:
                 "sentiment": v.sentiment,
                 "sentiment_score": v.sentiment_score,
                 "sentiment_backend": v.backend,
+                "sentiment_negative": v.probabilities[0] if v.probabilities else None,
+                "sentiment_neutral": v.probabilities[1] if v.probabilities else None,
+                "sentiment_positive": v.probabilities[2] if v.probabilities else None,
                 "analysed_at": now,
             }
             for v in verdicts

@@ -4,6 +4,10 @@
 and is stamped with `CURRENT_VERSION` (the way Alembic stamps "head"). An existing database runs
 each step in `STEPS` above its stored version, in order, in one transaction. To change the schema:
 edit `schema.py`, append a step that brings version N-1 to N with plain DDL, and bump nothing else.
+
+Creating and upgrading happen under a lock (a PostgreSQL advisory lock, a file lock beside a SQLite
+file), so processes that open a new or old store at the same moment take turns: the first creates
+or upgrades, the others find it done.
 """
 
 from __future__ import annotations
@@ -17,10 +21,28 @@ from sqlalchemy.schema import CreateIndex
 
 from monitor.errors import MurmurError
 from monitor.normalize import normalize
-from store.schema import cursors, metadata, post_analysis, post_topics, posts, settings
+from store.locks import hold
+from store.schema import cursors, metadata, post_analysis, post_topics, posts, settings, tombstones
 from store.timeutil import as_utc
 
 VERSION_KEY = "schema_version"
+SCHEMA_LOCK = "murmur:schema"
+
+
+def _runs_owner_and_tombstones(conn: Connection) -> None:
+    """Runs say which host and process run them and when they last showed life (so a
+    dead run can be told from a slow one); tombstones keep forgotten authors and posts out."""
+    for column, kind in (("host", "VARCHAR(255)"), ("pid", "INTEGER"), ("heartbeat_at", "TIMESTAMP WITH TIME ZONE")):
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {kind}"))
+    tombstones.create(conn)
+
+
+
+
+def _sentiment_probabilities(conn: Connection) -> None:
+    """Sentiment classifiers store the probability of each class."""
+    for column in ("sentiment_negative", "sentiment_neutral", "sentiment_positive"):
+        conn.execute(text(f"ALTER TABLE post_analysis ADD COLUMN {column} FLOAT"))
 
 
 # Step N upgrades a database at version N-1 to version N. Version 1 is the first release.
@@ -34,14 +56,8 @@ def _cursor_state(conn: Connection) -> None:
     conn.execute(text("DROP TABLE cursors"))
     cursors.create(conn)
     rows = [
-        {
-            "monitor": row.monitor,
-            "source": row.source,
-            "search": row.search,
-            "options_key": "",
-            "state": json.dumps({"until": _instant(row.value).isoformat()}),
-            "updated_at": _instant(row.updated_at),
-        }
+        {"monitor": row.monitor, "source": row.source, "search": row.search, "options_key": "",
+         "state": json.dumps({"until": _instant(row.value).isoformat()}), "updated_at": _instant(row.updated_at)}
         for row in old
     ]
     if rows:
@@ -92,7 +108,13 @@ _DASHBOARD_INDEXES = [
     }
 ]
 
-STEPS: dict[int, Callable[[Connection], None]] = {2: _cursor_state, 3: _dashboard_indexes}
+
+STEPS: dict[int, Callable[[Connection], None]] = {
+    2: _cursor_state,
+    3: _runs_owner_and_tombstones,
+    4: _sentiment_probabilities,
+    5: _dashboard_indexes,
+}
 CURRENT_VERSION = 1 + len(STEPS)
 
 
@@ -110,26 +132,36 @@ def stored_version(conn: Connection) -> int | None:
 
 def migrate(engine: Engine) -> int:
     """Create or upgrade the schema; returns the version the database is now at."""
-    with engine.begin() as conn:
+    with engine.connect() as conn:  # the common case, a store already current, takes no lock
         version = stored_version(conn)
-        if version is None:
-            metadata.create_all(conn)
-            _stamp(conn, CURRENT_VERSION, insert=True)
-            return CURRENT_VERSION
-        if version > CURRENT_VERSION:
-            raise SchemaTooNew(
-                f"the database is at schema version {version}, newer than this Murmur "
-                f"({CURRENT_VERSION}); upgrade Murmur"
-            )
-        for step in range(version + 1, CURRENT_VERSION + 1):
-            STEPS[step](conn)
-        if version != CURRENT_VERSION:
-            _stamp(conn, CURRENT_VERSION, insert=False)
+    if version == CURRENT_VERSION:
+        return version
+    with hold(engine, SCHEMA_LOCK), engine.begin() as conn:
+        return _migrate(conn)
+
+
+def _migrate(conn: Connection) -> int:
+    version = stored_version(conn)
+    if version is None:
+        metadata.create_all(conn)
+        _stamp(conn, CURRENT_VERSION, insert=True)
         return CURRENT_VERSION
+    if version > CURRENT_VERSION:
+        raise SchemaTooNew(
+            f"the database is at schema version {version}, newer than this Murmur "
+            f"({CURRENT_VERSION}); upgrade Murmur"
+        )
+    for step in range(version + 1, CURRENT_VERSION + 1):
+        STEPS[step](conn)
+    if version != CURRENT_VERSION:
+        _stamp(conn, CURRENT_VERSION, insert=False)
+    return CURRENT_VERSION
 
 
 def _stamp(conn: Connection, version: int, *, insert: bool) -> None:
     if insert:
         conn.execute(settings.insert().values(key=VERSION_KEY, value=str(version)))
     else:
-        conn.execute(text("UPDATE settings SET value = :v WHERE key = :k"), {"v": str(version), "k": VERSION_KEY})
+        conn.execute(
+            text("UPDATE settings SET value = :v WHERE key = :k"), {"v": str(version), "k": VERSION_KEY}
+        )

@@ -81,9 +81,13 @@ runs = Table(
     Column("mode", String(16), nullable=False),  # "live" or "demo"
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(16), nullable=False),  # running, ok, partial, failed
+    Column("status", String(16), nullable=False),  # running, ok, partial, failed, interrupted
     Column("counts", Text, nullable=False, default="{}"),  # per source: fetched, matched, new, pages
     Column("errors", Text, nullable=False, default="[]"),
+    # Who runs it, and when it last showed life: a `running` row whose process is gone is stale.
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("heartbeat_at", DateTime(timezone=True)),
     Index("ix_runs_monitor_started", "monitor", "started_at"),
 )
 
@@ -109,6 +113,16 @@ cursors = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+tombstones = Table(
+    "tombstones",
+    metadata,
+    # kind "author": value is the author's pseudonym; kind "post": value is the native id.
+    Column("platform", String(32), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("value", String(255), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 post_analysis = Table(
     "post_analysis",
     metadata,
@@ -116,7 +130,11 @@ post_analysis = Table(
     Column("language", String(16), nullable=False),  # ISO 639-1, or "und"
     Column("language_score", Float),
     Column("sentiment", String(16)),  # negative / neutral / positive; NULL = unscored
-    Column("sentiment_score", Float),  # -1 … 1; NULL = unscored
+    Column("sentiment_score", Float),  # -1 … 1 (P(positive) - P(negative) for classifiers); NULL = unscored
+    # The classifier's calibrated probabilities; NULL for unscored posts and for lexicon backends (VADER).
+    Column("sentiment_negative", Float),
+    Column("sentiment_neutral", Float),
+    Column("sentiment_positive", Float),
     Column("sentiment_backend", String(255), nullable=False),
     Column("analysed_at", DateTime(timezone=True), nullable=False),
     Index("ix_post_analysis_language", "language"),

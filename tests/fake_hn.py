@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime, timezone
 
 import httpx
 
@@ -35,9 +36,15 @@ def hit(object_id: int, when: datetime, text: str, author: str = "quietcompiler"
 
 
 class FakeAlgolia:
-    def __init__(self, hits: list[dict], broken_pages: set[tuple[str, int]] = frozenset()) -> None:
+    def __init__(
+        self,
+        hits: list[dict],
+        broken_pages: Iterable[tuple[str, int]] = (),
+        bodies: dict[tuple[str, int], bytes] | None = None,
+    ) -> None:
         self.hits = sorted(hits, key=lambda h: -h["created_at_i"])
         self.broken_pages = set(broken_pages)  # (numericFilters, page) answered with a truncated body
+        self.bodies = dict(bodies or {})  # (numericFilters, page) answered with this body instead
         self.requests: list[httpx.Request] = []
 
     def transport(self) -> httpx.MockTransport:
@@ -61,6 +68,8 @@ class FakeAlgolia:
             "params": str(request.url.query, "ascii") if isinstance(request.url.query, bytes) else "",
             "processingTimeMS": 1,
         }).encode()
+        if (params["numericFilters"], page) in self.bodies:
+            body = self.bodies[(params["numericFilters"], page)]
         if (params["numericFilters"], page) in self.broken_pages:
             body = body[: len(body) // 2]
         return httpx.Response(200, content=body, headers={"content-type": "application/json"})

@@ -41,7 +41,7 @@ def test_defaults_fill_what_a_minimal_monitor_leaves_out(write_monitor):
     monitor = load_monitor(write_monitor(GOOD))
     assert monitor.title == "test-monitor"
     assert monitor.keep_handles is False
-    assert monitor.analysis.embeddings == "minilm" and monitor.analysis.sentiment == "vader"
+    assert monitor.analysis.embeddings == "use-multilingual" and monitor.analysis.sentiment == "multilingual"
     assert plan_sources(monitor)[0].options == {
         "tags": ["story", "comment"], "hits_per_page": 50, "window_days": 7.0, "max_pages": 50, "base_url": None,
     }
@@ -114,4 +114,28 @@ def test_an_unknown_model_setting_is_a_config_error(write_monitor, tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
     )
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
-    assert "analysis.embeddings: expected 'minilm', 'e5-small' or 'sentence-transformers:" in completed.stderr
+    assert "analysis.embeddings: expected 'use-multilingual', 'e5-small', 'minilm'" in completed.stderr
+
+
+# --- issue 9: non-finite numbers and the last day --------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+nan"])
+def test_non_finite_numbers_are_refused(write_monitor, value):
+    base = 'name = "m"\nquery = "sora leak"\nstart = 2024-11-20\n'
+    with pytest.raises(ConfigError, match=r"analysis\.language_min_score: expected a finite number"):
+        load_monitor(write_monitor(base + f"[sources.hackernews]\n[analysis]\nlanguage_min_score = {value}\n"))
+    monitor = load_monitor(write_monitor(base + f"[sources.hackernews]\nwindow_days = {value}\n"))
+    with pytest.raises(ConfigError, match=r"sources\.hackernews\.window_days: expected a finite number"):
+        plan_sources(monitor)
+
+
+def test_end_includes_its_whole_day(write_monitor):
+    monitor = load_monitor(write_monitor('name = "m"\nquery = "sora"\nstart = 2024-11-20\nend = 2024-11-26\n'
+                                         "[sources.hackernews]\n"))
+    assert monitor.end == datetime(2024, 11, 26, 23, 59, 59, 999999, tzinfo=timezone.utc)
+
+
+def test_a_toml_file_nested_too_deeply_is_a_config_error(write_monitor):
+    with pytest.raises(ConfigError, match=r"nested too deeply|not valid TOML"):
+        load_monitor(write_monitor("x = " + "[" * 100_000 + "]" * 100_000 + "\n"))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from analyze.backends import ModelUnavailable
-from analyze.embeddings import MINILM_NAME, embedding_model_name, make_embedding_backend
+from analyze.embeddings import MINILM_NAME, USE_NAME, embedding_model_name, make_embedding_backend
 from analyze.language import UNDETERMINED, detect_languages
 from analyze.sentiment import TransformersBackend, VaderBackend, make_sentiment_backend, sentiment_backend_name
 from analyze.text import model_text
@@ -30,13 +30,15 @@ def test_vader_scores_english_and_leaves_other_languages_unscored():
 
 def test_settings_are_checked_without_loading_models():
     assert sentiment_backend_name("vader") == "vader"
+    assert sentiment_backend_name("multilingual") == "multilingual"
+    assert embedding_model_name("use-multilingual") == USE_NAME
     assert sentiment_backend_name("transformers:/models/xlmr") == "transformers:/models/xlmr"
     assert embedding_model_name("minilm") == MINILM_NAME
     assert embedding_model_name("sentence-transformers:/m") == "sentence-transformers:/m"
     for bad in ("textblob", "transformers:", "vader:extra"):
         with pytest.raises(ValueError):
             sentiment_backend_name(bad)
-    for bad in ("word2vec", "sentence-transformers:"):
+    for bad in ("word2vec", "sentence-transformers:", "use-multilingual:v4"):
         with pytest.raises(ValueError):
             embedding_model_name(bad)
 
@@ -58,6 +60,9 @@ def test_a_local_transformers_classifier_scores_every_language(tmp_path, labels)
     for verdict in verdicts[:2]:
         assert verdict.label in {"negative", "neutral", "positive"}
         assert -1.0 <= verdict.score <= 1.0
+        assert abs(sum(verdict.probabilities) - 1) < 1e-3  # every class's probability, stored with the label
+        negative, _, positive = verdict.probabilities
+        assert verdict.score == pytest.approx(positive - negative, abs=1e-3)
     if "Positive" in labels.values():  # named labels are found whatever their order
         assert backend._columns == {"positive": 0, "negative": 1}
 
@@ -121,3 +126,18 @@ def test_e5_small_embeds_offline_and_across_languages():
     ])
     assert np.isclose(np.linalg.norm(arabic), 1.0, atol=1e-5)
     assert arabic @ english > arabic @ other
+
+
+def test_the_default_use_multilingual_embeds_offline_across_languages_and_bounds_long_posts():
+    backend = make_embedding_backend("use-multilingual")
+    assert backend.name == USE_NAME
+    arabic, english, other, huge, long = backend.embed([
+        "سرّب الفنانون نموذج الفيديو سورا احتجاجا على العمل بلا أجر",
+        "Artists leaked the Sora video model to protest unpaid work",
+        "My sourdough bread recipe needs more hydration",
+        "Artists leaked Sora. " * 200_000,  # 4 MB: embedded from a bounded prefix
+        "Artists leaked Sora. " * 100,
+    ])
+    assert np.allclose(np.linalg.norm([arabic, english, other, huge], axis=1), 1.0, atol=1e-5)
+    assert arabic @ english > arabic @ other + 0.2
+    assert np.allclose(huge, long, atol=1e-5)

@@ -497,3 +497,42 @@ def test_directly_built_query_checks_on_clauses() -> None:
 )
 def test_scripts_without_spaces_still_have_word_boundaries(text, expected):
     assert parse_query('"Sora" AND (leak OR 流出)').matches(text) is expected
+
+
+# --- issue 9: hostile queries ------------------------------------------------------------------
+
+
+def test_deep_nesting_is_a_clear_error_not_a_recursion_error():
+    from monitor.query import MAX_DEPTH
+
+    for text in ("(" * 330 + "sora" + ")" * 330, "NOT " * 330 + "sora", "sora AND " + "NOT (" * 40 + "x" + ")" * 40):
+        with pytest.raises(QuerySyntaxError, match=f"deeper than {MAX_DEPTH}"):
+            parse_query(text)
+    assert parse_query("(" * 10 + "sora leak" + ")" * 10).matches("the Sora leak")
+
+
+@pytest.mark.parametrize("control", ["\u200e", "\u200f", "\u202b", "\u202e", "\u2066", "\u2069", "\u061c", "\u00ad"])
+def test_bidi_and_other_format_controls_fold_away(control):
+    query = parse_query(f'{control}"سورا"{control} AND ("PR-{control}Puppets" OR leak{control})')
+    assert query.matches("تسريب سورا: PR-Puppets")
+    assert query.matches(f"{control}سورا{control} leaked")
+    assert parse_query("sora leak").matches(f"So{control}ra le{control}ak")
+
+
+def test_lowercase_operators_are_words_and_draw_a_warning(write_monitor, caplog):
+    from monitor.config import load_monitor
+
+    path = write_monitor("""
+        name = "m"
+        query = 'sora and leak or protest'
+        start = 2024-11-20
+        [sources.hackernews]
+    """)
+    with caplog.at_level("WARNING"):
+        monitor = load_monitor(path)
+    assert "'and', 'or' searched for as words" in caplog.text and "uppercase" in caplog.text
+    assert not monitor.query.matches("Sora leak")  # "and" and "or" are terms here
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        load_monitor(write_monitor('name = "m"\nquery = "sora AND leak"\nstart = 2024-11-20\n[sources.hackernews]\n'))
+    assert not caplog.text

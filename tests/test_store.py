@@ -98,16 +98,18 @@ def test_handles_are_kept_only_when_the_monitor_opts_in(engine):
         assert conn.execute(select(posts.c.author_handle)).scalar() == "pixelweaver"
 
 
-def test_two_stores_give_unrelated_pseudonyms(tmp_path):
+def test_pseudonyms_depend_on_the_key_kept_outside_the_database(tmp_path, monkeypatch):
     hashes = []
-    for name in ("x.db", "y.db"):
+    for name, key in (("x.db", "k1" * 20), ("y.db", "k2" * 20), ("z.db", "k1" * 20)):
+        monkeypatch.setenv("MURMUR_AUTHOR_KEY", key)
         engine = open_store(f"sqlite:///{tmp_path / name}")
         with engine.begin() as conn:
             run = start_run(conn, "m", "live")
             save_posts(conn, [make_post("1")], run_id=run, source="hackernews")
             hashes.append(conn.execute(select(posts.c.author_hash)).scalar())
+            assert "k1k1" not in json.dumps([list(r) for r in conn.execute(text("SELECT * FROM settings"))])
         engine.dispose()
-    assert hashes[0] != hashes[1]
+    assert hashes[0] != hashes[1] and hashes[0] == hashes[2]
 
 
 def test_cursors_are_opaque_state_per_search_and_options_key(engine):
@@ -160,18 +162,28 @@ def test_an_older_store_is_upgraded_step_by_step(tmp_path, monkeypatch):
     assert applied == [step]  # a store already at the current version is left alone
 
 
+def _back_to_version_1(conn) -> None:  # noqa: ANN001
+    """Undo every migration step on a fresh store: what version 1 wrote."""
+    conn.execute(text("DROP TABLE cursors"))
+    conn.execute(text(
+        "CREATE TABLE cursors (monitor VARCHAR(128) NOT NULL, source VARCHAR(32) NOT NULL, "
+        "search VARCHAR(1024) NOT NULL, value TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, "
+        "PRIMARY KEY (monitor, source, search))"))
+    for column in ("host", "pid", "heartbeat_at"):
+        conn.execute(text(f"ALTER TABLE runs DROP COLUMN {column}"))
+    conn.execute(text("DROP TABLE tombstones"))
+    for column in ("sentiment_negative", "sentiment_neutral", "sentiment_positive"):
+        conn.execute(text(f"ALTER TABLE post_analysis DROP COLUMN {column}"))
+    conn.execute(text("UPDATE settings SET value = '1' WHERE key = 'schema_version'"))
+
+
 def test_datetime_cursors_of_a_version_1_store_are_read_as_state(tmp_path):
     url = f"sqlite:///{tmp_path / 'v1.db'}"
     engine = open_store(url)
     with engine.begin() as conn:  # turn the fresh store back into a version 1 store with one cursor
-        conn.execute(text("DROP TABLE cursors"))
-        conn.execute(text(
-            "CREATE TABLE cursors (monitor VARCHAR(128) NOT NULL, source VARCHAR(32) NOT NULL, "
-            "search VARCHAR(1024) NOT NULL, value DATETIME NOT NULL, updated_at DATETIME NOT NULL, "
-            "PRIMARY KEY (monitor, source, search))"))
+        _back_to_version_1(conn)
         conn.execute(text("INSERT INTO cursors VALUES ('m', 'hackernews', 'sora leak', "
                           "'2024-11-30 06:00:00.000000', '2024-11-30 06:00:01.000000')"))
-        conn.execute(text("UPDATE settings SET value = '1' WHERE key = 'schema_version'"))
     engine.dispose()
     engine = open_store(url)
     with engine.begin() as conn:
@@ -180,3 +192,41 @@ def test_datetime_cursors_of_a_version_1_store_are_read_as_state(tmp_path):
         set_cursor(conn, "m", "hackernews", "sora leak", "any-key", {"until": "2024-12-01T00:00:00+00:00"})
         assert get_cursor(conn, "m", "hackernews", "sora leak", "other-key") is None  # the legacy row is gone
     engine.dispose()
+
+
+def test_a_version_1_store_with_its_salt_in_the_database_upgrades_and_keeps_its_pseudonyms(db_url, author_key_file):
+    from store.authors import LEGACY_SALT_KEY, pseudonymise
+
+    engine = open_store(db_url)
+    with engine.begin() as conn:  # back to what version 1 wrote
+        _back_to_version_1(conn)
+        conn.execute(text("INSERT INTO settings (key, value) VALUES (:k, :v)"), {"k": LEGACY_SALT_KEY, "v": "cd" * 32})
+    engine.dispose()
+    engine = open_store(db_url)
+    with engine.begin() as conn:
+        assert stored_version(conn) == CURRENT_VERSION
+        run = start_run(conn, "m", "live")
+        save_posts(conn, [make_post("1")], run_id=run, source="hackernews")
+        assert conn.execute(select(runs.c.host)).scalar()
+        assert conn.execute(select(posts.c.author_hash)).scalar() == pseudonymise(
+            bytes.fromhex("cd" * 32), "hackernews", "pixelweaver")
+    assert author_key_file.read_text().strip() == "cd" * 32
+    engine.dispose()
+
+
+def test_a_version_1_store_gains_the_sentiment_probability_columns_and_keeps_its_rows(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v1.db'}"
+    engine = open_store(url)
+    with engine.begin() as conn:  # turn the fresh store back into a version-1 one
+        _back_to_version_1(conn)
+        conn.execute(text("INSERT INTO posts (platform, native_id, text, created_at, collected_at, demo) "
+                          "VALUES ('hn', '1', 'x', '2024-11-26', '2024-11-26', 0)"))
+        conn.execute(text("INSERT INTO post_analysis (post_id, language, sentiment, sentiment_backend, analysed_at) "
+                          "VALUES (1, 'en', 'neutral', 'vader', '2024-11-26')"))
+    engine.dispose()
+    engine = open_store(url)
+    with engine.connect() as conn:
+        assert stored_version(conn) == CURRENT_VERSION
+        row = conn.execute(text("SELECT sentiment, sentiment_negative, sentiment_positive FROM post_analysis")).one()
+    engine.dispose()
+    assert tuple(row) == ("neutral", None, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -219,7 +220,7 @@ def parse(body: bytes | str) -> list[Post]:
     for index, hit in enumerate(_envelope(body)["hits"]):
         try:
             post = _post(hit)
-        except _MalformedHit as exc:
+        except ValueError as exc:  # _MalformedHit, or a field the Post boundary refuses
             logger.warning("hackernews: skipping hit %d: %s", index, exc)
             continue
         if post is not None:
@@ -236,6 +237,8 @@ def _envelope(body: bytes | str) -> dict[str, Any]:
         data = json.loads(body)
     except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
         raise ParseError(f"not a complete JSON document ({exc})") from exc
+    except RecursionError:
+        raise ParseError("JSON nested too deeply to read") from None
     if not isinstance(data, dict):
         raise ParseError(f"expected a JSON object, got {type(data).__name__}")
     if not isinstance(data.get("hits"), list):
@@ -284,12 +287,15 @@ def _post(hit: Any) -> Post | None:
     )
 
 
+_ITEM_NUMBER = re.compile(r"[1-9][0-9]{0,18}")  # ASCII digits only: str.isdigit() also takes "١٢" and "²"
+
+
 def _object_id(value: Any) -> str:
-    if _is_int(value) and value > 0:
-        return str(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return value.strip()
-    raise _MalformedHit(f"objectID {value!r} is not an item number")
+    text = str(value) if _is_int(value) else value.strip() if isinstance(value, str) else ""
+    if _ITEM_NUMBER.fullmatch(text):
+        return text
+    shown = repr(value)[:40] + ("…" if len(repr(value)) > 40 else "")
+    raise _MalformedHit(f"objectID {shown} is not an item number")
 
 
 def _created_at(hit: dict[str, Any]) -> datetime:

@@ -1,0 +1,129 @@
+"""`python -m bench.analyze`: 10,000 multilingual posts, then the demo corpus, through the default analysis.
+
+The 10,000 posts are built from the shared labelled tweets (eight languages, plus Spanish and
+Japanese topic tweets): four in five are single tweets, one in five a long post of 12-20 tweets of
+one language joined together (about 1,500-2,500 characters). Each corpus goes through language,
+sentiment, embeddings and topics with the monitor's default backends; the figures print beside
+the issue's anchors (10,000 posts <= 120 s, the demo corpus <= 60 s, on 2 cores).
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from analyze.embeddings import embedding_model_name, make_embedding_backend
+from analyze.pipeline import AnalysisReport, analyse
+from analyze.sentiment import make_sentiment_backend
+from bench import data
+from collect.runner import load_demo
+from monitor.config import Monitor, load_monitor
+from store.collection import save_posts, start_run
+from store.db import open_store
+from store.post import Post
+
+MONITOR = Path(__file__).resolve().parents[1] / "monitors" / "sora-leak.toml"
+POSTS = 10_000
+LONG_SHARE = 0.2
+
+
+def synthetic_posts(n: int = POSTS, seed: int = 0) -> list[Post]:
+    rng = np.random.default_rng(seed)
+    pools = [data.xlmt(name, "train")[0] for name in data.XLMT_LANGUAGES]
+    pools += [data.single_topic_tweets(code)[0] for code in ("es", "ja")]
+    start = datetime(2024, 11, 20, tzinfo=UTC)
+    posts = []
+    for i in range(n):
+        pool = pools[int(rng.integers(len(pools)))]
+        count = int(rng.integers(12, 21)) if rng.random() < LONG_SHARE else 1
+        text = " ".join(pool[int(j)] for j in rng.integers(len(pool), size=count))
+        posts.append(Post(platform="bench", native_id=str(i), text=text, created_at=start + timedelta(minutes=i)))
+    return posts
+
+
+def timed_analysis(engine, monitor: Monitor) -> tuple[AnalysisReport, float, dict[str, float]]:
+    steps: dict[str, float] = {}
+    marks: dict[str, float] = {}
+
+    def progress(step: str, done: int, total: int) -> None:
+        marks.setdefault(step, time.perf_counter())
+        if done == total:
+            steps[step] = time.perf_counter() - marks[step]
+
+    settings = monitor.analysis
+    started = time.perf_counter()
+    report = analyse(
+        engine,
+        monitor,
+        sentiment=lambda: make_sentiment_backend(settings.sentiment),
+        embedder=lambda: make_embedding_backend(settings.embeddings),
+        embedding_name=embedding_model_name(settings.embeddings),
+        progress=progress,
+    )
+    return report, time.perf_counter() - started, steps
+
+
+def print_figures(title: str, report: AnalysisReport, seconds: float, steps: dict[str, float], anchor: str) -> None:
+    scored = report.analysed - report.unscored
+    print(
+        f"{title}: {report.analysed:,} posts in {seconds:.1f} s ({anchor}); {scored / max(report.analysed, 1):.1%} "
+        f"scored; {report.topics} topics"
+    )
+    for step, step_seconds in steps.items():
+        rate = report.analysed / step_seconds if step_seconds else float("inf")
+        print(f"  {step:<24} {step_seconds:6.1f} s  {rate:8,.0f} posts/s")
+
+
+def print_scored_by_language(engine) -> None:
+    """Share of posts with a sentiment, per detected language (anchor: >= 95 % in every language)."""
+    from sqlalchemy import func, select
+
+    from store.schema import post_analysis
+
+    query = select(post_analysis.c.language, func.count(), func.count(post_analysis.c.sentiment)).group_by(
+        post_analysis.c.language
+    )
+    with engine.connect() as conn:
+        rows = sorted(conn.execute(query).all(), key=lambda r: -r[1])
+    print("  scored by language (anchor >= 95 %): " + ", ".join(f"{lang} {s / n:.0%} of {n}" for lang, n, s in rows))
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING)
+    if not data.available():
+        print(f"no labelled data at {data.SHARED_DATA}", file=sys.stderr)
+        return 2
+    monitor = load_monitor(MONITOR)
+    print(f"defaults: embeddings={monitor.analysis.embeddings!r}, sentiment={monitor.analysis.sentiment!r}")
+    with tempfile.TemporaryDirectory() as folder:
+        posts = synthetic_posts()
+        long_posts = sum(1 for p in posts if len(p.text) > 500)
+        engine = open_store(f"sqlite:///{folder}/synthetic.db")
+        with engine.begin() as conn:
+            run = start_run(conn, monitor.name, "demo")
+            save_posts(conn, posts, run_id=run, source="bench", demo=True)
+        mean_chars = np.mean([len(p.text) for p in posts])
+        print(f"synthetic corpus: {len(posts):,} posts, {long_posts:,} long (mean {mean_chars:,.0f} chars)")
+        report, seconds, steps = timed_analysis(engine, monitor)
+        print_figures("10,000 posts", report, seconds, steps, "anchor <= 120 s on 2 cores")
+        engine.dispose()
+
+        engine = open_store(f"sqlite:///{folder}/demo.db")
+        load_demo(engine, monitor)
+        report, seconds, steps = timed_analysis(engine, monitor)
+        print_figures("demo corpus", report, seconds, steps, "anchor <= 60 s")
+        print_scored_by_language(engine)
+        engine.dispose()
+    print(f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
