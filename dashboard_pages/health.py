@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
 
 from dashboard_pages import charts, view
 from store.queries import PostFilter
+
+GAP = timedelta(hours=6)  # a scheduled collector runs far more often than this
 
 current = view.current()
 st.title("Collection health")
@@ -35,10 +39,22 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
-if summaries:
+sources = current.about("source_health")
+if sources:
+    st.subheader("Sources (each in its latest live run)")
+    table = pd.DataFrame([vars(source) for source in sources]).drop(columns=["errors"])
+    st.dataframe(table, hide_index=True, width="stretch")
+    gaps = current.about("collection_gaps", longer_than=GAP)
+    if gaps:
+        st.warning(
+            f"{len(gaps)} stretches of more than {GAP.total_seconds() / 3600:.0f} hours without a successful "
+            "run: " + "; ".join(f"{a:%d %b %H:%M} – {b:%d %b %H:%M}" for a, b in gaps[-5:])
+        )
+elif summaries:
     latest = summaries[0]
-    st.subheader(f"Sources in the latest run ({latest.started_at:%Y-%m-%d %H:%M} UTC, {latest.status})")
+    st.subheader(f"Sources in the latest run ({latest.started_at:%Y-%m-%d %H:%M} UTC, {latest.mode}, {latest.status})")
     st.dataframe(pd.DataFrame([vars(source) for source in latest.sources]), hide_index=True, width="stretch")
+if summaries:
     errors = [error for run in summaries for error in run.errors]
     st.subheader("Errors")
     if errors:
@@ -54,9 +70,9 @@ else:
     days = pd.date_range(grid["bin"].min(), grid["bin"].max(), freq="D")
     full = pd.MultiIndex.from_product([days, sorted(grid["source"].unique())], names=["bin", "source"])
     grid = grid.set_index(["bin", "source"]).reindex(full, fill_value=0).reset_index()
-    gaps = grid[grid["posts"] == 0]
+    empty_cells = grid[grid["posts"] == 0]
     st.altair_chart(charts.coverage(grid), width="stretch")
     st.caption(
-        f"{len(gaps)} source-days without a post (blank cells) across {len(days)} days: a source that was "
+        f"{len(empty_cells)} source-days without a post (blank cells) across {len(days)} days: a source that was "
         "down, or a quiet day."
     )

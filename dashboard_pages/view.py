@@ -20,12 +20,13 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from monitor.cli import MONITOR_ENV
-from store import queries
+from store import health, queries
 from store.db import open_store
 from store.queries import SENTIMENTS, UNSCORED, PostFilter
 
 MONITOR_FILE_ENV = "MURMUR_MONITOR_FILE"  # `murmur dashboard --monitor FILE` names the file it read
 TTL_SECONDS = 600
+HEALTH_READERS = {"source_health", "collection_gaps"}  # store.health: the collection's health, as `murmur status`
 HOURLY_UP_TO_DAYS = 3  # a range of at most this many days is binned by hour, a longer one by day
 LIST_PARAMS = {
     "source": "sources",
@@ -85,8 +86,9 @@ def _cached_about(
     name: str, url: str | None, monitor: str, version: tuple, options: tuple[tuple[str, Any], ...]
 ) -> Any:
     del version  # part of the cache key only
+    reader = getattr(health, name) if name in HEALTH_READERS else getattr(queries, name)
     with engine(url).connect() as conn:
-        return getattr(queries, name)(conn, monitor, **dict(options))
+        return reader(conn, monitor, **dict(options))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
