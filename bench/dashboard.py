@@ -73,7 +73,7 @@ def build(path: Path, n: int) -> None:
         (MONITOR, now, n),
     )
     db.executemany(
-        "INSERT INTO topics VALUES (1, ?, ?, ?, 0, ?)",
+        "INSERT INTO topics (model_id, topic, label, keywords, size, representative) VALUES (1, ?, ?, ?, 0, ?)",
         [(t, f"topic {t} " + ", ".join(rng.sample(WORDS, 3)), '[["sora", 0.1]]', "[1, 2, 3]") for t in range(-1, 20)],
     )
     for start in range(0, n, CHUNK):
@@ -107,9 +107,15 @@ def build(path: Path, n: int) -> None:
             "likes, search_text, demo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
             posts,
         )
-        db.executemany("INSERT INTO run_posts VALUES (?, ?, ?)", links)
-        db.executemany("INSERT INTO post_analysis VALUES (?, ?, ?, ?, ?, ?, ?)", verdicts)
-        db.executemany("INSERT INTO post_topics VALUES (?, ?, ?, ?)", assignments)
+        db.executemany("INSERT INTO run_posts (run_id, post_id, source) VALUES (?, ?, ?)", links)
+        db.executemany(
+            "INSERT INTO post_analysis (post_id, language, language_score, sentiment, sentiment_score, "
+            "sentiment_backend, analysed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            verdicts,
+        )
+        db.executemany(
+            "INSERT INTO post_topics (model_id, post_id, topic, probability) VALUES (?, ?, ?, ?)", assignments
+        )
         db.commit()
     db.execute("ANALYZE")
     db.commit()
