@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_pages import charts, post_cards, view
+from store import queries
 
 TOP_TOPICS = 8
 
@@ -66,6 +67,37 @@ def breakdowns(breakdown: pd.DataFrame, labels: dict[int, str]) -> None:
         )
 
 
+def keywords_by_language(table: pd.DataFrame, labels: dict[int, str]) -> None:
+    st.subheader("Keywords per language")
+    if "keywords_by_language" not in table.columns:
+        st.info("Keywords per language: not analysed yet (the next topic fit writes them).")
+        return
+    choice = st.selectbox(
+        "Keywords of topic", [int(t) for t in table["topic"]], format_func=lambda t: labels[t], key="keywords_topic"
+    )
+    words = table.set_index("topic").at[choice, "keywords_by_language"] or {}
+    if not words:
+        st.info("No per-language keywords for this topic.")
+        return
+    frame = pd.DataFrame(
+        [{"language": language, "keywords": ", ".join(found[:10])} for language, found in words.items()]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def lineage(current: view.View, labels: dict[int, str]) -> None:
+    st.subheader("Lineage")
+    if not hasattr(queries, "topic_lineage"):
+        st.info("Topic lineage: not analysed yet.")
+        return
+    events = current.about("topic_lineage")
+    if events.empty:
+        st.info("Topic lineage: not analysed yet (it starts with the first refit).")
+        return
+    shown = events[events["topic"].isin(list(labels))] if labels else events
+    st.dataframe(shown.sort_values("at", ascending=False), hide_index=True, width="stretch")
+
+
 def examples(current: view.View, table: pd.DataFrame, labels: dict[int, str]) -> None:
     st.subheader("Representative posts")
     named = table[table["topic"] >= 0]
@@ -105,4 +137,6 @@ else:
         )
         over_time(current, labels)
         breakdowns(breakdown, labels)
+        keywords_by_language(table, labels)
+        lineage(current, labels)
         examples(current, table, labels)

@@ -155,6 +155,7 @@ def test_the_topic_table_and_examples_follow_the_filters(app):
         "unpaid, artists, labour": count(topic=0, days=(3, 4)),
         "clips, physics, 1080p": count(topic=1, days=(3, 4)),
     }
+    assert "Keywords per language" in [h.value for h in at.subheader] and "Lineage" in [h.value for h in at.subheader]
     shown = {t.value for t in at.text}
     in_range = {row[0] for row in POSTS if row[4] in (3, 4)}
     assert shown and shown <= in_range  # representative posts of other days are not shown
