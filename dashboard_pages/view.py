@@ -19,12 +19,11 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from monitor.cli import MONITOR_ENV
+from monitor.cli import MONITOR_ENV, MONITOR_FILE_ENV
 from store import health, queries
 from store.db import open_store
 from store.queries import SENTIMENTS, UNSCORED, PostFilter
 
-MONITOR_FILE_ENV = "MURMUR_MONITOR_FILE"  # `murmur dashboard --monitor FILE` names the file it read
 TTL_SECONDS = 600
 HEALTH_READERS = {"source_health", "collection_gaps"}  # store.health: the collection's health, as `murmur status`
 HOURLY_UP_TO_DAYS = 3  # a range of at most this many days is binned by hour, a longer one by day
