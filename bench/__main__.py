@@ -3,14 +3,16 @@
 Names: pipeline (demo corpus end to end: seconds and peak memory), sentiment (VADER on labelled
 tweets), topics (BERTopic on human-labelled tweets: NMI/ARI), analyze (10,000 multilingual posts
 and the demo corpus through the default analysis), eval-sentiment (the per-language validation
-table). No name runs them all.
+table), topics-languages (NMI/ARI and language NMI across four languages beside plain BERTopic),
+topics-demo (the demo corpus's topics and
+their languages), topics-scale (1,000 new posts on 100,000; a refit over 1,000,000). No name runs them all.
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import analyze, eval_sentiment, pipeline, quality
+from bench import analyze, analyze_topics_scale, demo_topics, eval_sentiment, eval_topics, pipeline, quality
 
 BENCHMARKS = {
     "pipeline": pipeline.run,
@@ -18,6 +20,9 @@ BENCHMARKS = {
     "topics": quality.topics,
     "analyze": analyze.main,
     "eval-sentiment": lambda: eval_sentiment.main([]),
+    "topics-languages": lambda: eval_topics.main([]),
+    "topics-demo": demo_topics.main,
+    "topics-scale": lambda: analyze_topics_scale.main([]),
 }
 
 

@@ -1,26 +1,22 @@
-"""What the analysis stage reads and writes: per-post results, embeddings and fitted topic models.
+"""What the analysis stage reads and writes: per-post results and embeddings (topic models: store.topic_models).
 
 Everything is scoped to one monitor: its posts are the ones some run of that monitor found.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Connection, Select, and_, delete, exists, select
+from sqlalchemy import Connection, Select, and_, exists, select
 
 from store.schema import (
     embeddings,
     post_analysis,
-    post_topics,
     posts,
     run_posts,
     runs,
-    topic_models,
-    topics,
 )
 from store.timeutil import utc_now
 
@@ -43,15 +39,6 @@ class PostVerdict:
     sentiment_score: float | None
     backend: str
     probabilities: tuple[float, float, float] | None = None  # negative, neutral, positive
-
-
-@dataclass(frozen=True)
-class TopicRecord:
-    topic: int
-    label: str
-    keywords: list[tuple[str, float]]
-    size: int
-    representative: list[int]
 
 
 def monitor_post_ids(monitor: str) -> Select:
@@ -142,78 +129,8 @@ def languages_of(conn: Connection, post_ids: Sequence[int]) -> dict[int, str]:
     ids = list(post_ids)
     for start in range(0, len(ids), 800):
         chunk = ids[start : start + 800]
-        query = select(post_analysis.c.post_id, post_analysis.c.language).where(post_analysis.c.post_id.in_(chunk))
+        query = select(post_analysis.c.post_id, post_analysis.c.language).where(
+            post_analysis.c.post_id.in_(chunk)
+        )
         found.update({r.post_id: r.language for r in conn.execute(query)})
     return found
-
-
-def latest_topic_model(conn: Connection, monitor: str) -> dict | None:
-    row = conn.execute(
-        select(topic_models)
-        .where(topic_models.c.monitor == monitor)
-        .order_by(topic_models.c.fitted_at.desc(), topic_models.c.id.desc())
-        .limit(1)
-    ).first()
-    return dict(row._mapping) if row else None
-
-
-def save_topic_model(
-    conn: Connection,
-    *,
-    monitor: str,
-    embedding_model: str,
-    settings: dict,
-    topic_records: Sequence[TopicRecord],
-    assignments: Sequence[tuple[int, int, float | None]],
-    keep: int = 3,
-) -> int:
-    """Store a fitted model (topics and each post's topic); keeps the last `keep` fits per monitor."""
-    model_id = int(
-        conn.execute(
-            topic_models.insert().values(
-                monitor=monitor,
-                fitted_at=utc_now(),
-                embedding_model=embedding_model,
-                n_posts=len(assignments),
-                n_topics=sum(1 for t in topic_records if t.topic >= 0),
-                settings=json.dumps(settings, sort_keys=True),
-            )
-        ).inserted_primary_key[0]
-    )
-    conn.execute(
-        topics.insert(),
-        [
-            {
-                "model_id": model_id,
-                "topic": t.topic,
-                "label": t.label,
-                "keywords": json.dumps(t.keywords, ensure_ascii=False),
-                "size": t.size,
-                "representative": json.dumps(t.representative),
-            }
-            for t in topic_records
-        ],
-    )
-    conn.execute(
-        post_topics.insert(),
-        [{"model_id": model_id, "post_id": pid, "topic": t, "probability": p} for pid, t, p in assignments],
-    )
-    _prune_topic_models(conn, monitor, keep)
-    return model_id
-
-
-def _prune_topic_models(conn: Connection, monitor: str, keep: int) -> None:
-    old = (
-        conn.execute(
-            select(topic_models.c.id)
-            .where(topic_models.c.monitor == monitor)
-            .order_by(topic_models.c.fitted_at.desc(), topic_models.c.id.desc())
-            .offset(keep)
-        )
-        .scalars()
-        .all()
-    )
-    if old:
-        conn.execute(delete(post_topics).where(post_topics.c.model_id.in_(old)))
-        conn.execute(delete(topics).where(topics.c.model_id.in_(old)))
-        conn.execute(delete(topic_models).where(topic_models.c.id.in_(old)))

@@ -15,9 +15,10 @@ from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Connection, Float, Integer, and_, select
 
-from store.analysis import latest_topic_model, monitor_post_ids
+from store.analysis import monitor_post_ids
 from store.schema import post_analysis, post_topics, posts, topics
 from store.timeutil import as_utc
+from store.topic_models import latest_topic_model
 
 CHUNK = 2000
 

@@ -16,13 +16,23 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, bindparam, inspect, select, text, update
+from sqlalchemy import Connection, Engine, LargeBinary, bindparam, inspect, select, text, update
 from sqlalchemy.schema import CreateIndex
 
 from monitor.errors import MurmurError
 from monitor.normalize import normalize
 from store.locks import hold
-from store.schema import cursors, metadata, post_analysis, post_topics, posts, settings, tombstones
+from store.schema import (
+    cursors,
+    metadata,
+    post_analysis,
+    post_topics,
+    posts,
+    settings,
+    tombstones,
+    topic_events,
+    topic_language_means,
+)
 from store.timeutil import as_utc
 
 VERSION_KEY = "schema_version"
@@ -43,6 +53,24 @@ def _sentiment_probabilities(conn: Connection) -> None:
     """Sentiment classifiers store the probability of each class."""
     for column in ("sentiment_negative", "sentiment_neutral", "sentiment_positive"):
         conn.execute(text(f"ALTER TABLE post_analysis ADD COLUMN {column} FLOAT"))
+
+
+
+
+def _durable_topics(conn: Connection) -> None:
+    """Topics keep an identity across refits: centroids, per-language keywords, lineage events."""
+    blob = LargeBinary().compile(dialect=conn.dialect)
+    for statement in (
+        "ALTER TABLE topic_models ADD COLUMN assigned_since INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE topic_models ADD COLUMN unfit_since INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE topics ADD COLUMN keywords_by_language TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE topics ADD COLUMN languages TEXT NOT NULL DEFAULT '{}'",
+        f"ALTER TABLE topics ADD COLUMN centroid {blob}",
+        "ALTER TABLE topics ADD COLUMN min_similarity FLOAT",
+    ):
+        conn.execute(text(statement))
+    topic_events.create(conn)
+    topic_language_means.create(conn)
 
 
 # Step N upgrades a database at version N-1 to version N. Version 1 is the first release.
@@ -113,7 +141,8 @@ STEPS: dict[int, Callable[[Connection], None]] = {
     2: _cursor_state,
     3: _runs_owner_and_tombstones,
     4: _sentiment_probabilities,
-    5: _dashboard_indexes,
+    5: _durable_topics,
+    6: _dashboard_indexes,
 }
 CURRENT_VERSION = 1 + len(STEPS)
 

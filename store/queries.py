@@ -20,6 +20,7 @@ from sqlalchemy import (
     FromClause,
     Select,
     and_,
+    case,
     distinct,
     func,
     inspect,
@@ -30,9 +31,10 @@ from sqlalchemy import (
 
 from monitor.normalize import normalize
 from store import schema
-from store.analysis import latest_topic_model, monitor_post_ids
-from store.schema import post_analysis, post_topics, posts, run_posts, runs, topics
+from store.analysis import monitor_post_ids
+from store.schema import post_analysis, post_topics, posts, run_posts, runs, topic_events, topics
 from store.timeutil import as_utc
+from store.topic_models import latest_topic_model
 
 SENTIMENTS = ("negative", "neutral", "positive")
 UNSCORED = "unscored"  # the sentiment filter's name for posts the model could not judge
@@ -265,15 +267,25 @@ def topic_breakdown(conn: Connection, monitor: str, where: PostFilter) -> pd.Dat
 
 
 def topic_frame(conn: Connection, monitor: str) -> pd.DataFrame:
-    """The latest topic model's topics: topic, label, keywords (list of words), size, representative."""
+    """The latest topic model's topics: topic (durable number), label, keywords (list of words), size,
+    representative (post ids across languages), keywords_by_language ({language: [words]}),
+    languages ({language: posts})."""
     model = latest_topic_model(conn, monitor)
-    columns = ["topic", "label", "keywords", "size", "representative"]
+    columns = ["topic", "label", "keywords", "size", "representative", "keywords_by_language", "languages"]
     if not model:
         return pd.DataFrame(columns=columns)
     rows = conn.execute(select(topics).where(topics.c.model_id == model["id"]).order_by(topics.c.topic)).all()
     return pd.DataFrame(
         [
-            (r.topic, r.label, [w for w, _ in json.loads(r.keywords)], r.size, json.loads(r.representative))
+            (
+                r.topic,
+                r.label,
+                [w for w, _ in json.loads(r.keywords)],
+                r.size,
+                json.loads(r.representative),
+                {lang: [w for w, _ in words] for lang, words in json.loads(r.keywords_by_language).items()},
+                json.loads(r.languages),
+            )
             for r in rows
         ],
         columns=columns,
@@ -354,6 +366,81 @@ def post_page(
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     frame["topic"] = frame["topic"].astype("Int64")
     frame["author"] = frame["author"].map(pseudonym)
+    return frame
+
+
+def topic_sentiment_by_day(conn: Connection, monitor: str) -> pd.DataFrame:
+    """Sentiment per topic per day under the latest topic model, aggregated in SQL.
+
+    Columns: day (UTC date), topic (durable number, -1 = no topic), posts, scored, mean_score
+    (mean of scored posts, -1 … 1), negative, neutral, positive (post counts).
+    """
+    columns = ["day", "topic", "posts", "scored", "mean_score", "negative", "neutral", "positive"]
+    model = latest_topic_model(conn, monitor)
+    if not model:
+        return pd.DataFrame(columns=columns)
+    day = func.date(posts.c.created_at).label("day")
+    query = (
+        select(
+            day,
+            post_topics.c.topic,
+            func.count().label("posts"),
+            func.count(post_analysis.c.sentiment_score).label("scored"),
+            func.avg(post_analysis.c.sentiment_score).label("mean_score"),
+            *(
+                func.sum(case((post_analysis.c.sentiment == label, 1), else_=0)).label(label)
+                for label in ("negative", "neutral", "positive")
+            ),
+        )
+        .select_from(post_topics)
+        .join(posts, posts.c.id == post_topics.c.post_id)
+        .outerjoin(post_analysis, post_analysis.c.post_id == post_topics.c.post_id)
+        .where(post_topics.c.model_id == model["id"])
+        .group_by(day, post_topics.c.topic)
+        .order_by(day, post_topics.c.topic)
+    )
+    frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
+    frame["day"] = pd.to_datetime(frame["day"], utc=True)
+    return frame
+
+
+def topic_sources_and_languages(conn: Connection, monitor: str) -> pd.DataFrame:
+    """Posts per topic, platform and language under the latest topic model, counted in SQL.
+
+    Columns: topic (durable number, -1 = no topic), platform, language ("pending" if not analysed), posts.
+    """
+    columns = ["topic", "platform", "language", "posts"]
+    model = latest_topic_model(conn, monitor)
+    if not model:
+        return pd.DataFrame(columns=columns)
+    language = func.coalesce(post_analysis.c.language, "pending").label("language")
+    query = (
+        select(post_topics.c.topic, posts.c.platform, language, func.count().label("posts"))
+        .select_from(post_topics)
+        .join(posts, posts.c.id == post_topics.c.post_id)
+        .outerjoin(post_analysis, post_analysis.c.post_id == post_topics.c.post_id)
+        .where(post_topics.c.model_id == model["id"])
+        .group_by(post_topics.c.topic, posts.c.platform, language)
+        .order_by(post_topics.c.topic, posts.c.platform, language)
+    )
+    return pd.DataFrame(conn.execute(query).all(), columns=columns)
+
+
+def topic_lineage(conn: Connection, monitor: str) -> pd.DataFrame:
+    """Every topic's history, oldest first: at, topic, event, other_topic, size, label.
+
+    Events: born, continued, grew, merged_into (other_topic absorbed it), split_from (other_topic
+    was its parent), faded.
+    """
+    columns = ["at", "topic", "event", "other_topic", "size", "label"]
+    rows = conn.execute(
+        select(*(topic_events.c[c] for c in columns))
+        .where(topic_events.c.monitor == monitor)
+        .order_by(topic_events.c.at, topic_events.c.id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    frame["other_topic"] = frame["other_topic"].astype("Int64")
     return frame
 
 

@@ -160,6 +160,10 @@ topic_models = Table(
     Column("n_posts", Integer, nullable=False),
     Column("n_topics", Integer, nullable=False),
     Column("settings", Text, nullable=False, default="{}"),
+    # Posts given a topic from this model's centroids since it was fitted, and how many fitted none:
+    # the share that fits badly is one of the reasons to refit.
+    Column("assigned_since", Integer, nullable=False, default=0),
+    Column("unfit_since", Integer, nullable=False, default=0),
     Index("ix_topic_models_monitor", "monitor", "fitted_at"),
 )
 
@@ -167,11 +171,41 @@ topics = Table(
     "topics",
     metadata,
     Column("model_id", Integer, ForeignKey("topic_models.id", ondelete="CASCADE"), primary_key=True),
-    Column("topic", Integer, primary_key=True),  # -1 = posts no topic claimed
+    Column("topic", Integer, primary_key=True),  # durable topic id (kept across refits); -1 = no topic
     Column("label", Text, nullable=False),
     Column("keywords", Text, nullable=False),  # JSON list of [word, weight]
     Column("size", Integer, nullable=False),
     Column("representative", Text, nullable=False),  # JSON list of post ids
+    Column("keywords_by_language", Text, nullable=False, default="{}"),  # JSON {language: [[word, weight], …]}
+    Column("languages", Text, nullable=False, default="{}"),  # JSON {language: posts}
+    Column("centroid", LargeBinary),  # float32 little-endian unit vector: new posts are assigned by it
+    Column("min_similarity", Float),  # a new post less similar than this to the centroid does not fit it
+)
+
+# What happened to each durable topic at each refit: born, continued, grew, merged_into, split_from, faded.
+topic_events = Table(
+    "topic_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(128), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("model_id", Integer),  # the fit that found it (fits are pruned; events stay)
+    Column("topic", Integer, nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("other_topic", Integer),  # merged_into: the topic absorbing it; split_from: the parent
+    Column("size", Integer, nullable=False),
+    Column("label", Text, nullable=False),
+    Index("ix_topic_events_monitor", "monitor", "topic", "at"),
+)
+
+# Per-language mean vectors of a fit, subtracted before clustering so topics follow what is said
+# rather than the language it is said in; new posts are centred with the same means.
+topic_language_means = Table(
+    "topic_language_means",
+    metadata,
+    Column("model_id", Integer, ForeignKey("topic_models.id", ondelete="CASCADE"), primary_key=True),
+    Column("language", String(16), primary_key=True),
+    Column("vector", LargeBinary, nullable=False),  # float32, little-endian
 )
 
 post_topics = Table(

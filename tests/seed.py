@@ -6,16 +6,17 @@ and its assertions can name exact numbers.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from store.analysis import PostVerdict, TopicRecord, save_topic_model, save_verdicts
+from store.analysis import PostVerdict, save_verdicts
 from store.collection import finish_run, save_posts, start_run
 from store.post import Post
+from store.topic_models import TopicRecord, save_topic_model
 
 MONITOR = "sora-leak"
-DAY0 = datetime(2024, 11, 24, 8, 0, tzinfo=timezone.utc)
+DAY0 = datetime(2024, 11, 24, 8, 0, tzinfo=UTC)
 HOSTILE = "<script>alert('x')</script> **not bold** [link](javascript:alert(1)) Sora leak"
 # Bidirectional controls (right-to-left override, isolates) and HTML/markdown tricks: shown literally.
 BIDI = "\u202eSora kael\u202c <img src=x onerror=alert(2)> # not a heading \u2067عربي\u2069 :red[not red]"

@@ -17,9 +17,9 @@ from analyze.sentiment import VaderBackend
 from analyze.topics import auto_min_topic_size, fit_topics, stop_words_for
 from collect.sources import SOURCES
 from monitor.config import load_monitor
-from store.analysis import latest_topic_model
 from store.collection import save_posts, start_run
 from store.schema import embeddings, post_analysis, post_topics, topic_models, topics
+from store.topic_models import latest_topic_model
 from tests.conftest import SORA_MONITOR
 
 pytestmark = pytest.mark.slow
@@ -33,10 +33,10 @@ def minilm():
 class Counting:
     """Wraps a backend factory to count how many texts each backend call saw."""
 
-    def __init__(self, backend) -> None:  # noqa: ANN001
+    def __init__(self, backend) -> None:
         self.backend, self.name, self.texts = backend, backend.name, 0
 
-    def embed(self, texts):  # noqa: ANN001, ANN201
+    def embed(self, texts):
         self.texts += len(texts)
         return self.backend.embed(texts)
 
@@ -57,7 +57,7 @@ def store_demo_pages(engine, monitor, pages: slice) -> int:  # noqa: ANN001
     return stored
 
 
-def count(engine, table) -> int:  # noqa: ANN001
+def count(engine, table) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table)).scalar()
 
@@ -90,12 +90,19 @@ def test_analysis_is_incremental_and_fills_every_table(engine, minilm):
     assert (again.analysed, again.embedded, again.topics) == (0, 0, None)
     assert count(engine, topic_models) == 1
 
-    # New posts: only they are embedded, and topics are refitted over everything.
+    # New posts: only they are embedded, and they join the saved topics unless a refit is due.
     added = store_demo_pages(engine, monitor, slice(3, 4))
     embedder.texts = 0
     third = analyse(engine, monitor, sentiment=VaderBackend, embedder=lambda: embedder, embedding_name=MINILM_NAME)
     assert embedder.texts == added == third.embedded
-    assert third.topic_posts == first + added and count(engine, topic_models) == 2
+    assert (third.topics, third.placed) == (None, added) and count(engine, topic_models) == 1
+    assert count(engine, post_topics) == first + added
+
+    # On request, the topics are refitted over everything and keep their numbers where found again.
+    fourth = analyse(engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=MINILM_NAME,
+                     refit=True)
+    assert fourth.refit_reason == "requested" and fourth.topic_posts == first + added
+    assert count(engine, topic_models) == 2
 
 
 def test_topics_on_real_embeddings_separate_distinct_conversations(minilm):

@@ -13,15 +13,15 @@ from store.schema import posts
 from tests.seed import COPIED, DAY0, MONITOR, POSTS, seed_store
 
 
-def test_a_store_of_schema_4_gets_folded_search_text_and_the_dashboard_indexes(tmp_path):
+def test_a_store_of_schema_5_gets_folded_search_text_and_the_dashboard_indexes(tmp_path):
     url = f"sqlite:///{tmp_path / 'v2.db'}"
     engine = open_store(url)
     seed_store(engine)
-    with engine.begin() as conn:  # back to version 4: no search_text, no dashboard indexes
+    with engine.begin() as conn:  # back to version 5: no search_text, no dashboard indexes
         for name in ("ix_posts_platform_created_at", "ix_posts_engagement", "ix_post_analysis_language"):
             conn.execute(text(f"DROP INDEX {name}"))
         conn.execute(text("ALTER TABLE posts DROP COLUMN search_text"))
-        conn.execute(text("UPDATE settings SET value = '4' WHERE key = 'schema_version'"))
+        conn.execute(text("UPDATE settings SET value = '5' WHERE key = 'schema_version'"))
     engine.dispose()
     engine = open_store(url)
     with engine.connect() as conn:

@@ -14,6 +14,7 @@ from store.db import StoreUnavailable, display_url, open_store
 from store.migrations import CURRENT_VERSION, SchemaTooNew, stored_version
 from store.post import Post
 from store.schema import posts, run_posts, runs
+from tests.store_versions import back_to_version_1
 
 T0 = datetime(2024, 11, 26, 14, 0, tzinfo=UTC)
 
@@ -162,26 +163,11 @@ def test_an_older_store_is_upgraded_step_by_step(tmp_path, monkeypatch):
     assert applied == [step]  # a store already at the current version is left alone
 
 
-def _back_to_version_1(conn) -> None:  # noqa: ANN001
-    """Undo every migration step on a fresh store: what version 1 wrote."""
-    conn.execute(text("DROP TABLE cursors"))
-    conn.execute(text(
-        "CREATE TABLE cursors (monitor VARCHAR(128) NOT NULL, source VARCHAR(32) NOT NULL, "
-        "search VARCHAR(1024) NOT NULL, value TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, "
-        "PRIMARY KEY (monitor, source, search))"))
-    for column in ("host", "pid", "heartbeat_at"):
-        conn.execute(text(f"ALTER TABLE runs DROP COLUMN {column}"))
-    conn.execute(text("DROP TABLE tombstones"))
-    for column in ("sentiment_negative", "sentiment_neutral", "sentiment_positive"):
-        conn.execute(text(f"ALTER TABLE post_analysis DROP COLUMN {column}"))
-    conn.execute(text("UPDATE settings SET value = '1' WHERE key = 'schema_version'"))
-
-
 def test_datetime_cursors_of_a_version_1_store_are_read_as_state(tmp_path):
     url = f"sqlite:///{tmp_path / 'v1.db'}"
     engine = open_store(url)
     with engine.begin() as conn:  # turn the fresh store back into a version 1 store with one cursor
-        _back_to_version_1(conn)
+        back_to_version_1(conn)
         conn.execute(text("INSERT INTO cursors VALUES ('m', 'hackernews', 'sora leak', "
                           "'2024-11-30 06:00:00.000000', '2024-11-30 06:00:01.000000')"))
     engine.dispose()
@@ -199,7 +185,7 @@ def test_a_version_1_store_with_its_salt_in_the_database_upgrades_and_keeps_its_
 
     engine = open_store(db_url)
     with engine.begin() as conn:  # back to what version 1 wrote
-        _back_to_version_1(conn)
+        back_to_version_1(conn)
         conn.execute(text("INSERT INTO settings (key, value) VALUES (:k, :v)"), {"k": LEGACY_SALT_KEY, "v": "cd" * 32})
     engine.dispose()
     engine = open_store(db_url)
@@ -218,7 +204,7 @@ def test_a_version_1_store_gains_the_sentiment_probability_columns_and_keeps_its
     url = f"sqlite:///{tmp_path / 'v1.db'}"
     engine = open_store(url)
     with engine.begin() as conn:  # turn the fresh store back into a version-1 one
-        _back_to_version_1(conn)
+        back_to_version_1(conn)
         conn.execute(text("INSERT INTO posts (platform, native_id, text, created_at, collected_at, demo) "
                           "VALUES ('hn', '1', 'x', '2024-11-26', '2024-11-26', 0)"))
         conn.execute(text("INSERT INTO post_analysis (post_id, language, sentiment, sentiment_backend, analysed_at) "
