@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_pages import charts, post_cards, view
-from store import queries
 
 TOP_TOPICS = 8
 
@@ -69,9 +68,6 @@ def breakdowns(breakdown: pd.DataFrame, labels: dict[int, str]) -> None:
 
 def keywords_by_language(table: pd.DataFrame, labels: dict[int, str]) -> None:
     st.subheader("Keywords per language")
-    if "keywords_by_language" not in table.columns:
-        st.info("Keywords per language: not analysed yet (the next topic fit writes them).")
-        return
     choice = st.selectbox(
         "Keywords of topic", [int(t) for t in table["topic"]], format_func=lambda t: labels[t], key="keywords_topic"
     )
@@ -87,9 +83,6 @@ def keywords_by_language(table: pd.DataFrame, labels: dict[int, str]) -> None:
 
 def lineage(current: view.View, labels: dict[int, str]) -> None:
     st.subheader("Lineage")
-    if not hasattr(queries, "topic_lineage"):
-        st.info("Topic lineage: not analysed yet.")
-        return
     events = current.about("topic_lineage")
     if events.empty:
         st.info("Topic lineage: not analysed yet (it starts with the first refit).")
