@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from store import queries
 from store.db import open_store
