@@ -172,3 +172,40 @@ def coverage(grid: pd.DataFrame) -> alt.Chart:
             tooltip=[alt.Tooltip("bin:T", format="%d %b %Y"), "source:N", "posts:Q"],
         )
     )
+
+
+def spike_rules(marks: pd.DataFrame) -> alt.Chart:
+    """A dashed line at each spike's start; the tooltip says how big it was and what drove it."""
+    return (
+        alt.Chart(marks)
+        .mark_rule(color="#222222", strokeDash=[4, 3], strokeWidth=1.5)
+        .encode(
+            x=alt.X("start:T"),
+            tooltip=[
+                alt.Tooltip("start:T", title="spike from", format="%d %b %Y %H:%M"),
+                alt.Tooltip("end:T", title="to", format="%d %b %Y %H:%M"),
+                "posts:Q",
+                alt.Tooltip("baseline:Q", format=".1f", title="usual"),
+                alt.Tooltip("explanation:N", title="drivers"),
+            ],
+        )
+    )
+
+
+def narrative_shares(frame: pd.DataFrame, hourly: bool) -> alt.Chart:
+    """One line per narrative: its share of the posts in each bin, with the counts in the tooltip."""
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=time_axis(hourly),
+            y=alt.Y("share:Q", title="share of posts", axis=alt.Axis(format="%")),
+            color=alt.Color("narrative:N", legend=alt.Legend(orient="bottom", labelLimit=300)),
+            tooltip=[
+                alt.Tooltip("bin:T", format="%d %b %Y %H:%M" if hourly else "%d %b %Y"),
+                "narrative:N",
+                alt.Tooltip("share:Q", format=".0%"),
+                "posts:Q",
+            ],
+        )
+    )

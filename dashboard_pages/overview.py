@@ -65,9 +65,18 @@ def totals(current: view.View, counts: pd.DataFrame) -> None:
 def volume(current: view.View, counts: pd.DataFrame) -> None:
     st.subheader("Volume by source")
     by_source = counts.groupby(["bin", "source"], as_index=False)["posts"].sum()
-    st.altair_chart(charts.stacked_counts(by_source, "source", "source", current.hourly), width="stretch")
+    chart = charts.stacked_counts(by_source, "source", "source", current.hourly)
     if not current.has_table("spikes"):
+        st.altair_chart(chart, width="stretch")
         st.caption("Spikes: not analysed yet.")
+        return
+    marks = current.query("spike_marks", hourly=current.hourly)
+    st.altair_chart(chart + charts.spike_rules(marks) if not marks.empty else chart, width="stretch")
+    st.caption(
+        f"{len(marks)} spikes marked (dashed lines; hover for what drove each)."
+        if not marks.empty
+        else "No spike in this range."
+    )
 
 
 def sentiment(current: view.View, counts: pd.DataFrame) -> None:

@@ -46,7 +46,7 @@ def show_posts(frame: pd.DataFrame, topic_labels: dict[int, str], *, key: str) -
             topic = "—" if pd.isna(post.topic) else topic_labels.get(int(post.topic), str(post.topic))
             st.caption(
                 f"{post.created_at:%Y-%m-%d %H:%M} UTC · {post.source} · {post.language} · {post.sentiment} · "
-                f"topic: {_plain(topic)} · {post.author} · {int(post.engagement):,} engagement"
+                f"topic: {plain(topic)} · {post.author} · {int(post.engagement):,} engagement"
             )
             if post.title:
                 st.text(post.title)
@@ -55,7 +55,7 @@ def show_posts(frame: pd.DataFrame, topic_labels: dict[int, str], *, key: str) -
                 st.link_button("Open original", post.url)
 
 
-def _plain(value: str) -> str:
+def plain(value: str) -> str:
     """A topic label (words the model took from posts) made safe inside a markdown caption."""
     escaped = "".join(f"\\{char}" if char in "\\`*_{}[]()#+-.!<>|~$:" else char for char in value)
     return escaped.replace("\n", " ")

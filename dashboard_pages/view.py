@@ -101,7 +101,11 @@ def _has_table(url: str | None, name: str, version: tuple) -> bool:
 def _store_facts(url: str | None, monitor: str, version: tuple) -> tuple[dict[str, Any], bool]:
     del version
     with engine(url).connect() as conn:
-        return queries.facets(conn, monitor), queries.is_demo(conn, monitor)
+        found = queries.facets(conn, monitor)
+        found["narratives"] = (
+            queries.narrative_names(conn, monitor) if queries.has_table(conn, "post_narratives") else None
+        )
+        return found, queries.is_demo(conn, monitor)
 
 
 def monitors(url: str | None) -> list[str]:
@@ -184,6 +188,11 @@ def filter_widgets(facets: dict[str, Any]) -> tuple[PostFilter, tuple[str, ...]]
         )
     # Narratives arrive with the narrative analysis; until then their values are kept in the URL as given.
     narratives = tuple(url_values("narrative"))
+    if facets["narratives"] is not None:
+        _seed_from_url("f_narrative", [value for value in narratives if value in facets["narratives"]])
+        narratives = tuple(
+            sidebar.multiselect("Narratives", facets["narratives"], key="f_narrative", placeholder="all")
+        )
     _seed_from_url("f_q", " ".join(url_values("q")))
     q = sidebar.text_input("Search text (any language)", key="f_q", placeholder="words in the post")
     where = PostFilter(
@@ -194,6 +203,7 @@ def filter_widgets(facets: dict[str, Any]) -> tuple[PostFilter, tuple[str, ...]]
         topics=tuple(int(t) for t in chosen_lists["topic"]),
         sentiments=tuple(chosen_lists["sentiment"]),
         q=q.strip(),
+        narratives=narratives if facets["narratives"] is not None else (),
     )
     write_url(where, narratives)
     return where, narratives

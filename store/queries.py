@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.sql import column, table
 
 from monitor.normalize import normalize
 from store import schema
@@ -52,21 +53,33 @@ class PostFilter:
     topics: tuple[int, ...] = ()
     sentiments: tuple[str, ...] = ()
     q: str = ""
+    # Watchlist narratives (only when the narrative analysis has written `post_narratives`).
+    narratives: tuple[str, ...] = ()
 
     def shifted_back(self) -> PostFilter:
         """The same filter over the period of equal length just before this one (for "change vs before")."""
         if self.since is None or self.until is None:
             return self
         length = self.until - self.since + timedelta(days=1)
-        return PostFilter(
-            self.since - length,
-            self.since - timedelta(days=1),
-            self.sources,
-            self.languages,
-            self.topics,
-            self.sentiments,
-            self.q,
-        )
+        return replace(self, since=self.since - length, until=self.since - timedelta(days=1))
+
+
+# Tables later analysis stages write (spikes, narratives), named here by the columns the dashboard
+# reads; callers check `has_table` first, so a store without them shows "not analysed yet".
+SPIKES = table(
+    "spikes",
+    column("monitor"),
+    column("series"),
+    column("granularity"),
+    column("start"),
+    column("end"),
+    column("posts"),
+    column("baseline"),
+    column("drivers"),
+)
+POST_NARRATIVES = table(
+    "post_narratives", column("monitor"), column("narrative"), column("post_id"), column("score"), column("member")
+)
 
 
 def start_of(day: date) -> datetime:
@@ -140,6 +153,11 @@ def filter_conditions(where: PostFilter) -> list[ColumnElement[bool]]:
         conditions.append(or_(*options))
     if where.topics:
         conditions.append(post_topics.c.topic.in_(where.topics))
+    if where.narratives:
+        members = select(POST_NARRATIVES.c.post_id).where(
+            POST_NARRATIVES.c.narrative.in_(where.narratives), POST_NARRATIVES.c.member.is_(True)
+        )
+        conditions.append(posts.c.id.in_(members))
     folded = normalize(where.q) if where.q else ""
     if folded:
         for word in folded.split(" "):  # every word, anywhere in the title or text
@@ -540,6 +558,75 @@ def group_post_ids(conn: Connection, monitor: str, where: PostFilter, folded_tex
     model_id = _topic_model_id(conn, monitor)
     query = _scoped(conn, monitor, where, select(posts.c.id), model_id).where(posts.c.search_text == folded_text)
     return list(conn.execute(query.order_by(posts.c.created_at.desc()).limit(limit)).scalars())
+
+
+def spike_marks(conn: Connection, monitor: str, where: PostFilter, *, hourly: bool) -> pd.DataFrame:
+    """Spikes of the monitor's whole volume found at this bin size within the filter's days.
+
+    Columns: start, end, posts, baseline, explanation (the drivers that rose most, as text).
+    """
+    columns = ["start", "end", "posts", "baseline", "explanation"]
+    query = select(SPIKES.c.start, SPIKES.c.end, SPIKES.c.posts, SPIKES.c.baseline, SPIKES.c.drivers).where(
+        SPIKES.c.monitor == monitor, SPIKES.c.series == "all", SPIKES.c.granularity == ("hour" if hourly else "day")
+    )
+    if where.since is not None:
+        query = query.where(SPIKES.c.start >= start_of(where.since))
+    if where.until is not None:
+        query = query.where(SPIKES.c.start < start_of(where.until + timedelta(days=1)))
+    rows = [
+        (r.start, r.end, r.posts, r.baseline, _explain(r.drivers)) for r in conn.execute(query.order_by(SPIKES.c.start))
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["start"] = pd.to_datetime(frame["start"], utc=True)
+    frame["end"] = pd.to_datetime(frame["end"], utc=True)
+    return frame
+
+
+def _explain(drivers: str | None) -> str:
+    """ "topic: unpaid labour 42% (before 8%); language: ar 30% (before 5%)" from the stored drivers."""
+    try:
+        found = json.loads(drivers or "[]")
+    except ValueError:
+        return ""
+    parts = []
+    for driver in found[:3] if isinstance(found, list) else []:
+        if isinstance(driver, dict):
+            share, before = driver.get("share"), driver.get("share_before")
+            rise = (
+                f" {share:.0%} (before {before:.0%})"
+                if isinstance(share, float | int) and isinstance(before, float | int)
+                else ""
+            )
+            parts.append(f"{driver.get('kind', '')}: {driver.get('label', driver.get('value', ''))}{rise}")
+    return "; ".join(parts)
+
+
+def narrative_names(conn: Connection, monitor: str) -> list[str]:
+    """The watchlist narratives the narrative analysis has matched posts to."""
+    return list(
+        conn.execute(
+            select(POST_NARRATIVES.c.narrative)
+            .where(POST_NARRATIVES.c.monitor == monitor)
+            .distinct()
+            .order_by(POST_NARRATIVES.c.narrative)
+        ).scalars()
+    )
+
+
+def narrative_counts(conn: Connection, monitor: str, where: PostFilter, *, hourly: bool) -> pd.DataFrame:
+    """Posts per time bin and narrative (members only), within the filters. Columns: bin, narrative, posts."""
+    model_id = _topic_model_id(conn, monitor)
+    when = _time_bin(conn, hourly).label("bin")
+    query = _scoped(conn, monitor, where, select(when, POST_NARRATIVES.c.narrative, func.count()), model_id)
+    query = query.where(
+        POST_NARRATIVES.c.post_id == posts.c.id,
+        POST_NARRATIVES.c.monitor == monitor,
+        POST_NARRATIVES.c.member.is_(True),
+    )
+    rows = conn.execute(query.group_by(when, POST_NARRATIVES.c.narrative)).all()
+    frame = pd.DataFrame(rows, columns=["bin", "narrative", "posts"])
+    frame["bin"] = _as_instants(frame["bin"])
+    return frame.astype({"posts": int})
 
 
 def has_table(conn: Connection, name: str) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
 import streamlit as st
+from sqlalchemy import Engine, select, text
 from streamlit.testing.v1 import AppTest
 
 from dashboard_pages import charts, downloads, view
@@ -17,6 +18,7 @@ from monitor.config import load_monitor
 from store.collection import finish_run, save_posts, start_run
 from store.post import Post
 from store.queries import PostFilter
+from store.schema import posts
 from tests.conftest import ROOT, SORA_MONITOR
 from tests.seed import BIDI, COPIED, HOSTILE, MONITOR, POSTS, seed_store
 
@@ -277,3 +279,66 @@ def test_a_new_run_shows_without_waiting_for_the_cache(app, engine):
     at.run()
     assert metric(at, "Posts") == str(len(POSTS) + 1)
     assert metric(at, "Sources") == "2"
+
+
+def add_spikes_and_narratives(engine: Engine) -> None:
+    """What the spike and narrative analysis (issue 10) write, in its table layout, for the seeded posts."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS spikes (id INTEGER PRIMARY KEY, monitor VARCHAR(128) NOT NULL, "
+                "series VARCHAR(300) NOT NULL, granularity VARCHAR(8) NOT NULL, "
+                "start TIMESTAMP WITH TIME ZONE NOT NULL, "
+                '"end" TIMESTAMP WITH TIME ZONE NOT NULL, posts INTEGER NOT NULL, baseline FLOAT NOT NULL, '
+                "peak INTEGER NOT NULL, drivers TEXT NOT NULL, top_posts TEXT NOT NULL, sentiment TEXT NOT NULL, "
+                "detected_at TIMESTAMP WITH TIME ZONE NOT NULL)"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS post_narratives (monitor VARCHAR(128) NOT NULL, "
+                "narrative VARCHAR(128) NOT NULL, "
+                "post_id INTEGER NOT NULL, score FLOAT NOT NULL, member BOOLEAN NOT NULL, "
+                "PRIMARY KEY (monitor, narrative, post_id))"
+            )
+        )
+        drivers = json.dumps(
+            [{"kind": "topic", "value": "0", "label": "<b>unpaid</b>", "posts": 4, "share": 0.8, "share_before": 0.1}]
+        )
+        leak_day = datetime(2024, 11, 26, tzinfo=timezone.utc)
+        conn.execute(
+            text(
+                'INSERT INTO spikes (id, monitor, series, granularity, start, "end", posts, baseline, peak, drivers, '
+                "top_posts, sentiment, detected_at) VALUES (1, :m, 'all', 'day', :s, :e, 7, 1.5, 7, :d, '{}', '{}', :s)"
+            ),
+            {"m": MONITOR, "s": leak_day, "e": leak_day + timedelta(days=1), "d": drivers},
+        )
+        ids = dict(conn.execute(select(posts.c.text, posts.c.id)).all())
+        members = [row[0] for row in POSTS if "unpaid" in row[0].lower()]
+        conn.execute(
+            text("INSERT INTO post_narratives VALUES (:m, 'unpaid-labour', :p, 0.9, :member)"),
+            [{"m": MONITOR, "p": ids[t], "member": True} for t in members]
+            + [{"m": MONITOR, "p": ids[POSTS[5][0]], "member": False}],
+        )
+
+
+def test_spikes_are_marked_and_narratives_shown_once_analysed(app, engine):
+    seed_store(engine)
+    add_spikes_and_narratives(engine)
+    at = app(seed=False)
+    assert "1 spikes marked (dashed lines; hover for what drove each)." in [c.value for c in at.caption]
+    members = [row[0] for row in POSTS if "unpaid" in row[0].lower()]
+    at = app(seed=False, params={"narrative": "unpaid-labour"})
+    assert metric(at, "Posts") == str(len(members))
+    assert widget(at, "Narratives").value == ["unpaid-labour"]
+    at = app(seed=False, page="narratives")
+    assert [h.value for h in at.subheader] == ["Share of posts over time", "Top posts: unpaid\\-labour"]
+    assert {t.value for t in at.text} == set(members)
+
+
+def test_spike_explanations_are_text():
+    from store.queries import _explain
+
+    drivers = json.dumps([{"kind": "language", "label": "ar", "share": 0.3, "share_before": 0.05}, "junk"])
+    assert _explain(drivers) == "language: ar 30% (before 5%)"
+    assert _explain("not json") == ""
