@@ -55,27 +55,41 @@ CHUNK = 50_000
 def build(path: Path, n: int) -> None:
     """Schema through the store (migrations), rows through sqlite3's executemany in large transactions."""
     from store.db import open_store
+    from store.schema import runs, topic_models, topics
 
-    open_store(f"sqlite:///{path}").dispose()
     rng = random.Random(11)
+    engine = open_store(f"sqlite:///{path}")
+    started = datetime.now(timezone.utc)
+    with engine.begin() as conn:  # the small tables through the store's schema (its defaults included)
+        conn.execute(
+            runs.insert().values(
+                id=1, monitor=MONITOR, mode="live", started_at=started, finished_at=started, status="ok"
+            )
+        )
+        conn.execute(
+            topic_models.insert().values(
+                id=1, monitor=MONITOR, fitted_at=started, embedding_model="bench", n_posts=n, n_topics=20
+            )
+        )
+        conn.execute(
+            topics.insert(),
+            [
+                {
+                    "model_id": 1,
+                    "topic": t,
+                    "label": f"topic {t} " + ", ".join(rng.sample(WORDS, 3)),
+                    "keywords": '[["sora", 0.1]]',
+                    "size": 0,
+                    "representative": "[1, 2, 3]",
+                }
+                for t in range(-1, 20)
+            ],
+        )
+    engine.dispose()
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=OFF")
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    db.execute(
-        "INSERT INTO runs (id, monitor, mode, started_at, finished_at, status, counts, errors) "
-        "VALUES (1, ?, 'live', ?, ?, 'ok', '{}', '[]')",
-        (MONITOR, now, now),
-    )
-    db.execute(
-        "INSERT INTO topic_models (id, monitor, fitted_at, embedding_model, n_posts, n_topics, settings) "
-        "VALUES (1, ?, ?, 'bench', ?, 20, '{}')",
-        (MONITOR, now, n),
-    )
-    db.executemany(
-        "INSERT INTO topics (model_id, topic, label, keywords, size, representative) VALUES (1, ?, ?, ?, 0, ?)",
-        [(t, f"topic {t} " + ", ".join(rng.sample(WORDS, 3)), '[["sora", 0.1]]', "[1, 2, 3]") for t in range(-1, 20)],
-    )
     for start in range(0, n, CHUNK):
         posts, links, verdicts, assignments = [], [], [], []
         for pid in range(start + 1, min(n, start + CHUNK) + 1):
