@@ -99,9 +99,10 @@ def _has_table(url: str | None, name: str, version: tuple) -> bool:
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def _store_facts(url: str | None, monitor: str, version: tuple) -> tuple[dict[str, Any], bool]:
-    del version
+    # The unfiltered daily counts: the same cache entry the Overview draws with no filter set.
+    daily = _cached("counts_over_time", url, monitor, version, PostFilter(), (("hourly", False),))
     with engine(url).connect() as conn:
-        found = queries.facets(conn, monitor)
+        found = queries.facets(conn, monitor, daily)
         found["narratives"] = (
             queries.narrative_names(conn, monitor) if queries.has_table(conn, "post_narratives") else None
         )
@@ -147,6 +148,8 @@ def build_view() -> View | None:
     )
     version = data_version(url, monitor)
     facets, demo = _store_facts(url, monitor, version)
+    if not facets["posts"]:
+        return None
     where, narratives = filter_widgets(facets)
     return View(url=url, monitor=monitor, version=version, where=where, narratives=narratives, facets=facets, demo=demo)
 

@@ -182,12 +182,36 @@ def _as_instants(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, utc=True)
 
 
-def facets(conn: Connection, monitor: str) -> dict[str, Any]:
+def facets(conn: Connection, monitor: str, daily: pd.DataFrame | None = None) -> dict[str, Any]:
     """What the filters offer: the date range, sources and languages (with post counts), topics.
 
-    Unfiltered, so each is one pass over an index (no join) where the store holds one monitor.
+    `daily` (the unfiltered `counts_over_time` by day, which the Overview draws anyway) already holds
+    the range and the counts; without it they are read with one pass per index.
     """
     model_id = _topic_model_id(conn, monitor)
+    labels = conn.execute(
+        select(topics.c.topic, topics.c.label)
+        .where(topics.c.model_id == model_id, topics.c.topic >= 0)
+        .order_by(topics.c.topic)
+    ).all()
+    found = _counts_from(daily) if daily is not None else _counted_facets(conn, monitor, model_id)
+    return {**found, "topics": {int(row[0]): row[1] for row in labels}}
+
+
+def _counts_from(daily: pd.DataFrame) -> dict[str, Any]:
+    def ranked(column: str) -> dict[str, int]:
+        return {k: int(v) for k, v in daily.groupby(column)["posts"].sum().sort_values(ascending=False).items()}
+
+    return {
+        "posts": int(daily["posts"].sum()),
+        "first": daily["bin"].min().date() if not daily.empty else None,
+        "last": daily["bin"].max().date() if not daily.empty else None,
+        "sources": ranked("source"),
+        "languages": ranked("language"),
+    }
+
+
+def _counted_facets(conn: Connection, monitor: str, model_id: int) -> dict[str, Any]:
     everything = PostFilter()
     first, last, total = conn.execute(
         _scoped(
@@ -209,18 +233,12 @@ def facets(conn: Connection, monitor: str) -> dict[str, Any]:
     by_language = {row[0]: int(row[1]) for row in conn.execute(languages)}
     if int(total) > sum(by_language.values()):
         by_language[PENDING] = int(total) - sum(by_language.values())
-    labels = conn.execute(
-        select(topics.c.topic, topics.c.label)
-        .where(topics.c.model_id == model_id, topics.c.topic >= 0)
-        .order_by(topics.c.topic)
-    ).all()
     return {
         "posts": int(total),
         "first": as_utc(_instant(first)).date() if first else None,
         "last": as_utc(_instant(last)).date() if last else None,
         "sources": {row[0]: int(row[1]) for row in sources},
         "languages": dict(sorted(by_language.items(), key=lambda item: -item[1])),
-        "topics": {int(row[0]): row[1] for row in labels},
     }
 
 

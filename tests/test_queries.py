@@ -52,6 +52,8 @@ def test_facets_offer_what_the_store_holds(engine):
     seed_store(engine)
     with engine.connect() as conn:
         offered = facets(conn, MONITOR)
+        from_counts = facets(conn, MONITOR, counts_over_time(conn, MONITOR, PostFilter(), hourly=False))
+    assert from_counts == offered
     assert offered["first"] == date(2024, 11, 24) and offered["last"] == date(2024, 11, 29)
     assert offered["sources"] == {"hackernews": len(POSTS)}
     assert offered["languages"]["en"] == sum(1 for row in POSTS if row[1] == "en")
