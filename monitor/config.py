@@ -139,7 +139,7 @@ def _check_top(where: str, data: dict[str, Any]) -> dict[str, Any]:
             checked[key] = value
             continue
         if not isinstance(value, spec.type):
-            kind = {str: "a string", dict: "a table"}[spec.type]
+            kind = "a string" if spec.type is str else "a table"
             raise ConfigError(where, key, f"expected {kind}, got {describe(value)}")
         checked[key] = value
     if not checked["name"].strip() or not checked["name"].replace("-", "").replace("_", "").isalnum():

@@ -54,9 +54,9 @@ def check_value(path: str, key: str, value: Any, spec: Option) -> Any:
         raise ConfigError(path, key, f"expected {expected}, got {describe(value)}")
     if not _finite(value):  # TOML allows nan and inf
         raise ConfigError(path, key, f"expected a finite number, got {value!r}")
-    if spec.minimum is not None and value < spec.minimum:
+    if spec.minimum is not None and value < spec.minimum:  # type: ignore[operator]  # a number by now
         raise ConfigError(path, key, f"expected at least {spec.minimum:g}, got {value!r}")
-    if spec.maximum is not None and value > spec.maximum:
+    if spec.maximum is not None and value > spec.maximum:  # type: ignore[operator]  # a number by now
         raise ConfigError(path, key, f"expected at most {spec.maximum:g}, got {value!r}")
     if spec.choices is not None:
         items = value if isinstance(value, list) else [value]

@@ -1,6 +1,8 @@
-"""`murmur status`: the last runs and how each source fared, for a person or (with --json) a script.
+"""`murmur status`: each source's health and the last runs, for a person or (with --json) a script.
 
-Reads the run log only, so it answers in an instant on any store, while a collection is running.
+Reads the run log and counts posts, so it answers in an instant on any store, while a collection is
+running. Health is judged by `store.health` (ok, degraded, failed, skipped), the one place that rule
+is written.
 """
 
 from __future__ import annotations
@@ -8,11 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
 
 from monitor.cli import EXIT_OK, entry_point_parser
 from monitor.config import load_monitor
 from store.db import display_url, open_store
-from store.queries import RunSummary, run_summaries
+from store.health import SourceHealth, collection_gaps, empty_days, post_counts, source_health
+from store.queries import RunSummary, monitor_names, run_summaries
+
+# A stretch this long without a successful live run is reported as a gap in collection.
+GAP = timedelta(days=1)
 
 
 def parse_args(argv: list[str] | None, prog: str) -> argparse.Namespace:
@@ -24,7 +33,8 @@ def parse_args(argv: list[str] | None, prog: str) -> argparse.Namespace:
         monitor_required=False,
     )
     parser.add_argument("--runs", type=int, default=5, metavar="N", help="how many runs to show (default 5)")
-    parser.add_argument("--json", action="store_true", help="one JSON object per run instead of a table")
+    parser.add_argument("--json", action="store_true",
+                        help="JSON lines: each monitor's health (kind: health), then each run (kind: run)")
     return parser.parse_args(argv)
 
 
@@ -34,7 +44,10 @@ def main(argv: list[str] | None = None, prog: str = "murmur status") -> int:
     engine = open_store(args.db)
     with engine.connect() as conn:
         summaries = run_summaries(conn, monitor, limit=max(1, args.runs))
+        health = {name: _health(conn, name) for name in ([monitor] if monitor else monitor_names(conn))}
     if args.json:
+        for name, report in health.items():
+            print(json.dumps({"kind": "health", "monitor": name, **report}, ensure_ascii=False, default=_iso))
         for summary in summaries:
             print(json.dumps(_as_json(summary), ensure_ascii=False))
         return EXIT_OK
@@ -42,9 +55,43 @@ def main(argv: list[str] | None = None, prog: str = "murmur status") -> int:
     if not summaries:
         print("no runs yet: collect first, e.g. murmur collect --monitor monitors/sora-leak.toml")
         return EXIT_OK
+    for name, report in health.items():
+        print(render_health(name, report))
     for summary in summaries:
         print(render(summary))
     return EXIT_OK
+
+
+def _health(conn: Connection, monitor: str) -> dict:
+    return {
+        "sources": [asdict(h) for h in source_health(conn, monitor)],
+        "posts": post_counts(conn, monitor),
+        "gaps": [{"from": start, "to": end} for start, end in collection_gaps(conn, monitor, GAP)],
+        "empty_days": empty_days(conn, monitor),
+    }
+
+
+def render_health(monitor: str, report: dict) -> str:
+    posts = ", ".join(f"{platform} {count}" for platform, count in sorted(report["posts"].items())) or "none"
+    lines = [f"\n{monitor}: posts stored: {posts}"]
+    for item in report["sources"]:
+        health = SourceHealth(**item)
+        last_ok = f"last ok {health.last_ok_at:%Y-%m-%d %H:%M}" if health.last_ok_at else "never ok"
+        line = f"  {health.source}: {health.status} (run {health.run_id}, {health.duration_s:.0f} s, {last_ok})"
+        lines.append(line + (f": {health.reason}" if health.reason else ""))
+    if not report["sources"]:
+        lines.append("  no live run yet (demo data only)")
+    for gap in report["gaps"]:
+        lines.append(f"  gap in collection: {gap['from']:%Y-%m-%d %H:%M} → {gap['to']:%Y-%m-%d %H:%M}")
+    if report["empty_days"]:
+        lines.append(f"  days without any post: {len(report['empty_days'])} (first {report['empty_days'][0]:%Y-%m-%d})")
+    return "\n".join(lines)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def render(summary: RunSummary) -> str:
@@ -67,7 +114,7 @@ def render(summary: RunSummary) -> str:
 
 
 def _as_json(summary: RunSummary) -> dict:
-    record = asdict(summary)
+    record = {"kind": "run", **asdict(summary)}
     record["seconds"] = summary.seconds
     for key in ("started_at", "finished_at"):
         record[key] = record[key].isoformat().replace("+00:00", "Z") if record[key] else None

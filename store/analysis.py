@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, Select, and_, exists, select
 
+from store.dialect import insert_ignore
 from store.schema import (
     embeddings,
     post_analysis,
@@ -66,7 +67,7 @@ def save_verdicts(conn: Connection, verdicts: Sequence[PostVerdict]) -> None:
         return
     now = utc_now()
     conn.execute(
-        post_analysis.insert(),
+        insert_ignore(conn, post_analysis),  # two analyses at once: the first verdict stands
         [
             {
                 "post_id": v.post_id,
@@ -100,7 +101,7 @@ def save_embeddings(conn: Connection, model: str, post_ids: Sequence[int], vecto
         return
     vectors = np.asarray(vectors, dtype="<f4")
     conn.execute(
-        embeddings.insert(),
+        insert_ignore(conn, embeddings),  # a vector already stored for (post, model) stays
         [
             {"post_id": pid, "model": model, "dim": int(vectors.shape[1]), "vector": vectors[i].tobytes()}
             for i, pid in enumerate(post_ids)

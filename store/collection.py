@@ -50,7 +50,9 @@ def start_run(conn: Connection, monitor: str, mode: str) -> int:
             host=HOST, pid=os.getpid(), heartbeat_at=now,
         )
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row always has its key
+    return int(key[0])
 
 
 def heartbeat(conn: Connection, run_id: int) -> None:

@@ -33,6 +33,7 @@ from sqlalchemy.sql import column, table
 from monitor.normalize import normalize
 from store import schema
 from store.analysis import monitor_post_ids
+from store.health import classify
 from store.schema import post_analysis, post_topics, posts, run_posts, runs, topic_events, topics
 from store.timeutil import as_utc
 from store.topic_models import latest_topic_model
@@ -687,12 +688,8 @@ def last_collected(conn: Connection, monitor: str) -> datetime | None:
 
 
 @dataclass(frozen=True)
-class SourceHealth:
-    """One source's part in one run, and a verdict a person can act on.
-
-    ok: every page read; degraded: some pages broken, the rest kept; failed: the source stopped
-    (unreachable, refused, or an error), what it stored before is kept.
-    """
+class SourceRun:
+    """One source's part in one run, with its health as `store.health.classify` judges it."""
 
     source: str
     health: str
@@ -713,7 +710,7 @@ class RunSummary:
     status: str
     started_at: datetime
     finished_at: datetime | None
-    sources: list[SourceHealth]
+    sources: list[SourceRun]
     errors: list[str]
 
     @property
@@ -728,29 +725,18 @@ def run_summaries(conn: Connection, monitor: str | None = None, limit: int = 10)
         query = query.where(runs.c.monitor == monitor)
     return [
         RunSummary(
-            id=r.id,
-            monitor=r.monitor,
-            mode=r.mode,
-            status=r.status,
-            started_at=as_utc(r.started_at),
-            finished_at=as_utc(r.finished_at) if r.finished_at else None,
-            sources=[_health(name, tally) for name, tally in sorted(json.loads(r.counts or "{}").items())],
+            id=r.id, monitor=r.monitor, mode=r.mode, status=r.status,
+            started_at=as_utc(r.started_at), finished_at=as_utc(r.finished_at) if r.finished_at else None,
+            sources=[_source_run(name, tally) for name, tally in sorted(json.loads(r.counts or "{}").items())],
             errors=json.loads(r.errors or "[]"),
         )
         for r in conn.execute(query)
     ]
 
 
-def _health(source: str, tally: dict) -> SourceHealth:
-    if tally.get("error"):
-        health = "failed"
-    elif tally.get("failed_pages"):
-        health = "degraded"
-    else:
-        health = "ok"
-    return SourceHealth(
-        source=source,
-        health=health,
+def _source_run(source: str, tally: dict) -> SourceRun:
+    return SourceRun(
+        source=source, health=classify(tally)[0],
         **{key: int(tally.get(key) or 0) for key in ("pages", "failed_pages", "fetched", "matched", "new", "updated")},
         error=tally.get("error"),
     )

@@ -103,7 +103,7 @@ def test_duplicates_are_dropped_and_a_missing_date_falls_back_to_the_feeds(caplo
     undated = posts[-1]
     assert undated.created_at == datetime(2024, 11, 27, 9, 12, 44, tzinfo=UTC)
     assert undated.raw["date_from_feed"] is True
-    assert "skipping item 6: neither a guid/id nor a link" in caplog.text
+    assert "skipping entry 6: neither a guid/id nor a link" in caplog.text
 
 
 def test_other_languages_keep_their_script_and_the_edition_language() -> None:

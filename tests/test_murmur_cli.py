@@ -106,9 +106,12 @@ def test_status_shows_runs_and_source_health(engine, capsys) -> None:  # noqa: A
     text = capsys.readouterr().out
     assert "sora-leak · live · ok" in text
     assert "hackernews  ok" in text
+    assert f"sora-leak: posts stored: hackernews {len(POSTS)}" in text and "  hackernews: ok (run" in text
     assert status.main(["--db", str(engine.url), "--json"]) == 0
-    record = json.loads(capsys.readouterr().out.splitlines()[0])
-    assert record["status"] == "ok" and record["sources"][0]["health"] == "ok"
+    health, run = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert health["kind"] == "health" and health["posts"] == {"hackernews": len(POSTS)}
+    assert health["sources"][0]["source"] == "hackernews" and health["sources"][0]["status"] == "ok"
+    assert run["kind"] == "run" and run["status"] == "ok" and run["sources"][0]["health"] == "ok"
 
 
 def test_status_on_an_empty_store_says_collect_first(engine, capsys) -> None:  # noqa: ANN001

@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from monitor.options import Option
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["FetchContext", "Option", "Page", "cursor_key", "display_url", "endpoint"]
 
@@ -101,3 +104,20 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, list):
         return sorted((_canonical(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True))
     return value
+
+
+def resume_from(state: Mapping[str, Any] | None, start: datetime, overlap: timedelta) -> datetime:
+    """Where a time-window walk starts: `overlap` before the state's saved `until` (items reach a
+    search index a little after they are posted), never before the monitor's start; the start
+    itself when there is no readable `until`."""
+    until = state.get("until") if state else None
+    if not isinstance(until, str):
+        return start
+    try:
+        saved = datetime.fromisoformat(until)
+    except ValueError:
+        logger.warning("unreadable cursor %r; starting from the monitor's start", until)
+        return start
+    if saved.tzinfo is None:
+        saved = saved.replace(tzinfo=UTC)
+    return max(start, saved - overlap)

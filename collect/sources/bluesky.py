@@ -24,7 +24,7 @@ import httpx
 
 from collect.errors import ParseError, SourceHTTPError
 from collect.http import raise_for_status
-from collect.sources.base import FetchContext, Option, Page, endpoint
+from collect.sources.base import FetchContext, Option, Page, endpoint, resume_from
 from collect.sources.bluesky_posts import MalformedRecord, post_from_record
 from store.post import Post
 
@@ -171,7 +171,7 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
     """
     service = endpoint(SERVICE, ctx.options.get("base_url")).rstrip("/")
     sessions = _Sessions(ctx.client, service, ctx.env["MURMUR_BLUESKY_HANDLE"], ctx.env["MURMUR_BLUESKY_APP_PASSWORD"])
-    since = _resume_from(ctx.state, ctx.since)
+    since = resume_from(ctx.state, ctx.since, OVERLAP)
     width = timedelta(days=float(ctx.options.get("window_days", OPTIONS["window_days"].default)))
     start = since
     while start < ctx.until:
@@ -248,16 +248,6 @@ def _error_code(response: httpx.Response) -> str | None:
         return None
     return data.get("error") if isinstance(data, dict) else None
 
-
-def _resume_from(state: dict[str, Any] | None, start: datetime) -> datetime:
-    until = state.get("until") if state else None
-    if not isinstance(until, str):
-        return start
-    try:
-        saved = datetime.fromisoformat(until)
-    except ValueError:
-        return start
-    return max(start, saved - OVERLAP) if saved.tzinfo else start
 
 
 def _timestamp(moment: datetime) -> str:

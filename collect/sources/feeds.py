@@ -108,23 +108,7 @@ _PERSONAL = frozenset({"author", "author_detail", "authors", "contributors", "pu
 
 def parse(body: bytes | str) -> list[Post]:
     """The entries of one RSS or Atom document, each guid (or link) once; a bad entry costs itself."""
-    parsed = syndication.read_feed(body)
-    posts: list[Post] = []
-    seen: set[str] = set()
-    for index, entry in enumerate(parsed.entries):
-        try:
-            post = _post(parsed, entry)
-        except syndication.MalformedEntry as exc:
-            logger.warning("feeds: skipping entry %d: %s", index, exc)
-            continue
-        if post is None:
-            continue
-        keys = {post.native_id} | ({post.url} if post.url else set())
-        if keys & seen:
-            continue
-        seen |= keys
-        posts.append(post)
-    return posts
+    return syndication.parse_entries(body, NAME, _post)
 
 
 def _post(parsed: Any, entry: Any) -> Post | None:

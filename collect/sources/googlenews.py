@@ -171,21 +171,7 @@ def _day(value: Any) -> date | None:
 
 def parse(body: bytes | str) -> list[Post]:
     """The articles of one Google News RSS page, each guid (or link) once; a bad item costs itself."""
-    parsed = syndication.read_feed(body)
-    posts: list[Post] = []
-    seen: set[str] = set()
-    for index, entry in enumerate(parsed.entries):
-        try:
-            post = _post(parsed, entry)
-        except syndication.MalformedEntry as exc:
-            logger.warning("googlenews: skipping item %d: %s", index, exc)
-            continue
-        keys = {post.native_id} | ({post.url} if post.url else set())
-        if keys & seen:
-            continue
-        seen |= keys
-        posts.append(post)
-    return posts
+    return syndication.parse_entries(body, NAME, _post)
 
 
 def split_publisher(title: str, publisher: str | None) -> tuple[str, str | None]:

@@ -21,7 +21,7 @@ import httpx
 from collect.errors import ParseError
 from collect.html_text import html_to_text
 from collect.http import raise_for_status
-from collect.sources.base import FetchContext, Option, Page, display_url, endpoint
+from collect.sources.base import FetchContext, Option, Page, display_url, endpoint, resume_from
 from store.post import Post
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
     for moment in (ctx.since, ctx.until):
         if moment.tzinfo is None:
             raise ValueError(f"fetch needs timezone-aware datetimes, got {moment!r}")
-    since = _resume_from(ctx.state, ctx.since)
+    since = resume_from(ctx.state, ctx.since, OVERLAP)
     settings = {key: ctx.options.get(key, option.default) for key, option in OPTIONS.items()}
     walk = _Walk(ctx.client, ctx.search, settings, ctx.until, endpoint(SEARCH_URL, ctx.options.get("base_url")))
     # Creation times are whole seconds: (since, until] holds the items of (⌊since⌋, ⌊until⌋].
@@ -122,20 +122,6 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
     for start in range(first, last, width):
         yield from walk.window(start, min(start + width, last))
 
-
-def _resume_from(state: Mapping[str, Any] | None, start: datetime) -> datetime:
-    """Where a run starts: an hour before the saved `until`, never before the monitor's start."""
-    until = state.get("until") if state else None
-    if not isinstance(until, str):
-        return start
-    try:
-        saved = datetime.fromisoformat(until)
-    except ValueError:
-        logger.warning("hackernews: unreadable cursor %r; starting from the monitor's start", until)
-        return start
-    if saved.tzinfo is None:
-        saved = saved.replace(tzinfo=UTC)
-    return max(start, saved - OVERLAP)
 
 
 class _Walk:

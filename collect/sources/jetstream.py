@@ -10,8 +10,10 @@ and stops when it has caught up with the moment it started, or after `max_second
 `max_events`, whichever comes first; the cursor saved is the time of the last event read. Posts are
 stored as platform "bluesky" with their at:// URI, so a post also found by the `bluesky` search
 source is one post. An edit updates the stored post. A delete's event has no text left to match,
-so only the delete of a post this run matched is kept: it is logged, and a post created and deleted
-within one page is never stored. Posts stored by earlier runs stay (the store keeps no deletions).
+so only the delete of a post this run matched is kept: it is logged, a post created and deleted
+within one page is never stored, and one stored by an earlier page is deleted from the store. The
+deletes of posts stored by earlier runs are not followed: keeping every delete on the network would
+cost more than the posts themselves.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from collect.errors import ParseError, SourceUnavailable
 from collect.sources.base import FetchContext, Option, Page, display_url, endpoint
-from collect.sources.bluesky_posts import POST_COLLECTION, MalformedRecord, post_from_record, post_uri
+from collect.sources.bluesky_posts import PLATFORM, POST_COLLECTION, MalformedRecord, post_from_record, post_uri
 from monitor.query import parse_query
 from store.post import Post
 
@@ -195,7 +197,9 @@ def parse(body: bytes | str) -> list[Post]:
         readable += 1
         deleted = _deleted_uri(event)
         if deleted is not None:
-            posts.pop(deleted, None)  # created and deleted before it was stored: never stored
+            # Created and deleted within this page: never stored. Otherwise the store deletes its copy.
+            if posts.pop(deleted, None) is None:
+                posts[deleted] = _deletion(deleted, event)
             continue
         try:
             post = _post(event)
@@ -207,6 +211,13 @@ def parse(body: bytes | str) -> list[Post]:
     if lines and not readable:
         raise ParseError("no line is a Jetstream event")
     return list(posts.values())
+
+
+def _deletion(uri: str, event: dict[str, Any]) -> Post:
+    """The record of a delete: no text, the event's time, `deleted` set so the store drops the post."""
+    when = event["time_us"]
+    moment = datetime.fromtimestamp(when / _MICROSECONDS, tz=UTC) if isinstance(when, int) else datetime.now(UTC)
+    return Post(platform=PLATFORM, native_id=uri, text="", created_at=moment, deleted=True)
 
 
 def _deleted_uri(event: dict[str, Any]) -> str | None:

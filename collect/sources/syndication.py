@@ -26,6 +26,7 @@ from collect.errors import ParseError
 from collect.html_text import html_to_text
 from collect.http import raise_for_status
 from collect.sources.base import Page
+from store.post import Post
 
 __all__ = [
     "MalformedEntry",
@@ -44,6 +45,32 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def parse_entries(body: bytes | str, source: str, to_post: Callable[[Any, Any], Post | None]) -> list[Post]:
+    """The posts of one feed document, each guid (or link) once; a bad entry costs itself (logged).
+
+    `to_post(parsed_feed, entry)` makes one entry a post (None: nothing to keep), raising
+    MalformedEntry for an entry it cannot read.
+    """
+    parsed = read_feed(body)
+    posts: list[Post] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(parsed.entries):
+        try:
+            post = to_post(parsed, entry)
+        except MalformedEntry as exc:
+            # Logged as the source's own (the runner counts a source's skipped items by its logger).
+            logging.getLogger(f"collect.sources.{source}").warning("%s: skipping entry %d: %s", source, index, exc)
+            continue
+        if post is None:
+            continue
+        keys = {post.native_id} | ({post.url} if post.url else set())
+        if keys & seen:
+            continue
+        seen |= keys
+        posts.append(post)
+    return posts
 
 
 def read_feed(body: bytes | str) -> Any:
