@@ -112,6 +112,11 @@ if topics.empty:
     st.info("Topics: not analysed yet. Run  murmur analyze --monitor monitors/sora-leak.toml")
 else:
     labels = dict(zip(topics["topic"], topics["label"], strict=True))
+    model = current.about("topic_model_info")
+    st.caption(
+        f"BERTopic over {model['n_posts']:,} posts with {model['embedding_model']}, "
+        f"fitted {pd.Timestamp(model['fitted_at']):%Y-%m-%d %H:%M} UTC."
+    )
     breakdown = current.query("topic_breakdown")
     table = topic_table(breakdown, topics)
     if table.empty:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,6 @@ from store.queries import SENTIMENTS, UNSCORED, PostFilter
 TTL_SECONDS = 600
 HEALTH_READERS = {"source_health", "collection_gaps"}  # store.health: the collection's health, as `murmur status`
 HOURLY_UP_TO_DAYS = 3  # a range of at most this many days is binned by hour, a longer one by day
-LIST_PARAMS = {
-    "source": "sources",
-    "language": "languages",
-    "topic": "topics",
-    "sentiment": "sentiments",
-    "narrative": "narratives",
-}
 
 
 @dataclass(frozen=True)
@@ -237,15 +230,6 @@ def write_url(where: PostFilter, narratives: tuple[str, ...]) -> None:
 def current() -> View:
     """The view dashboard.py built for this rerun (pages are run right after it)."""
     return st.session_state["_view"]
-
-
-def day_span(where: PostFilter, facets: dict[str, Any]) -> tuple[date, date]:
-    return where.since or facets["first"], where.until or facets["last"]
-
-
-def days_in(where: PostFilter, facets: dict[str, Any]) -> int:
-    first, last = day_span(where, facets)
-    return (last - first + timedelta(days=1)).days
 
 
 def monitor_file(name: str) -> Path | None:

@@ -486,20 +486,6 @@ def pseudonym(author_hash: str | None) -> str:
     return f"author-{author_hash[:8]}" if author_hash else "—"
 
 
-def posts_by_id(conn: Connection, post_ids: Sequence[int]) -> pd.DataFrame:
-    """Text and link of the given posts, in the order asked."""
-    if not post_ids:
-        return pd.DataFrame(columns=["id", "platform", "created_at", "url", "title", "text"])
-    rows = conn.execute(
-        select(posts.c.id, posts.c.platform, posts.c.created_at, posts.c.url, posts.c.title, posts.c.text).where(
-            posts.c.id.in_(list(post_ids))
-        )
-    ).all()
-    frame = pd.DataFrame(rows, columns=["id", "platform", "created_at", "url", "title", "text"])
-    order = {pid: i for i, pid in enumerate(post_ids)}
-    return frame.sort_values("id", key=lambda ids: ids.map(order)).reset_index(drop=True)
-
-
 def top_authors(conn: Connection, monitor: str, where: PostFilter, limit: int = 25) -> pd.DataFrame:
     """The most active pseudonymous authors: posts, languages, sources, first and last seen."""
     model_id = _topic_model_id(conn, monitor)
@@ -725,8 +711,12 @@ def run_summaries(conn: Connection, monitor: str | None = None, limit: int = 10)
         query = query.where(runs.c.monitor == monitor)
     return [
         RunSummary(
-            id=r.id, monitor=r.monitor, mode=r.mode, status=r.status,
-            started_at=as_utc(r.started_at), finished_at=as_utc(r.finished_at) if r.finished_at else None,
+            id=r.id,
+            monitor=r.monitor,
+            mode=r.mode,
+            status=r.status,
+            started_at=as_utc(r.started_at),
+            finished_at=as_utc(r.finished_at) if r.finished_at else None,
             sources=[_source_run(name, tally) for name, tally in sorted(json.loads(r.counts or "{}").items())],
             errors=json.loads(r.errors or "[]"),
         )
@@ -736,7 +726,8 @@ def run_summaries(conn: Connection, monitor: str | None = None, limit: int = 10)
 
 def _source_run(source: str, tally: dict) -> SourceRun:
     return SourceRun(
-        source=source, health=classify(tally)[0],
+        source=source,
+        health=classify(tally)[0],
         **{key: int(tally.get(key) or 0) for key in ("pages", "failed_pages", "fetched", "matched", "new", "updated")},
         error=tally.get("error"),
     )
