@@ -342,3 +342,9 @@ def test_spike_explanations_are_text():
     drivers = json.dumps([{"kind": "language", "label": "ar", "share": 0.3, "share_before": 0.05}, "junk"])
     assert _explain(drivers) == "language: ar 30% (before 5%)"
     assert _explain("not json") == ""
+
+
+def test_a_narrative_in_the_url_waits_for_the_narrative_analysis(app):
+    at = app(params={"narrative": "unpaid-labour", "sentiment": "negative"})
+    assert metric(at, "Posts") == str(sum(1 for row in POSTS if row[2] == "negative"))  # not narrowed yet
+    assert at.query_params["narrative"] == "unpaid-labour"  # kept, so the shared link works once analysed
