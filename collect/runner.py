@@ -292,15 +292,16 @@ def _page_failed(
     cursor: tuple[str, str] | None,
     error: Exception,
 ) -> None:
-    """Record a lost page. One the source could read but Murmur could not use still moves the cursor:
-    retrying would fail the same way forever. One the source could not read carries no state."""
+    """Record a lost page, and save the state it carries: the source decides whether the cursor may
+    pass a page it could not read (or only count the failure); one it could read but Murmur could
+    not use carries its normal state, since retrying would fail the same way forever."""
     tally.failed_pages += 1
     reason = _reason(error)
     if isinstance(error, ParseError) and tally.shape_error is None:
         tally.shape_error = reason
     result.errors.append(f"{module.NAME}: {display_url(page.url)}: {reason}")
     log.warning("%s: skipped a page (%s): %s", module.NAME, display_url(page.url), reason)
-    if page.state is not None and not isinstance(error, ParseError):
+    if page.state is not None:
         with engine.begin() as conn:
             _advance(conn, monitor, module, page, cursor)
             heartbeat(conn, result.run_id)

@@ -242,7 +242,8 @@ def run(handler: Callable[[httpx.Request], httpx.Response], since: datetime, unt
 
 def checkpoints(pages: Iterable[Page]) -> list[datetime | None]:
     """The instant each page's state says everything up to has been read."""
-    return [datetime.fromisoformat(page.state["until"]) if page.state else None for page in pages]
+    return [datetime.fromisoformat(page.state["until"]) if page.state and "until" in page.state else None
+            for page in pages]
 
 
 # --- fetch: pages, windows, bisection ----------------------------------------------------------
@@ -295,7 +296,7 @@ def test_fetch_needs_timezone_aware_datetimes() -> None:
         run(Routes({}), datetime(2024, 11, 24), utc(E))
 
 
-def test_a_truncated_page_ends_its_window_and_every_later_checkpoint() -> None:
+def test_a_truncated_page_ends_its_window_holds_the_cursor_and_counts_the_failure() -> None:
     routes = Routes({
         Asked(S, S + DAY, 0): fixture("multipage_page0.json"),
         Asked(S, S + DAY, 1): fixture("truncated_page.json.partial"),
@@ -307,6 +308,22 @@ def test_a_truncated_page_ends_its_window_and_every_later_checkpoint() -> None:
     assert len(routes.asked) == 5  # the later windows are still fetched
     assert pages[1].body == fixture("truncated_page.json.partial")  # for the runner to report
     assert checkpoints(pages) == [None] * 5
+    assert pages[1].state == {"broken": {f"{S}:{S + DAY}:1": 1}}
+
+
+def test_a_page_unreadable_in_three_runs_is_passed_and_costs_only_itself() -> None:
+    routes = Routes({
+        Asked(S, S + DAY, 0): fixture("multipage_page0.json"),
+        Asked(S, S + DAY, 1): fixture("truncated_page.json.partial"),
+        Asked(S + DAY, S + 2 * DAY, 0): fixture("empty.json"),
+    })
+    state = {"until": utc(S).isoformat(), "broken": {f"{S}:{S + DAY}:1": 2}}
+    held = run(routes, utc(S), utc(S + 2 * DAY), window_days=1, state=state)
+    assert held[1].state == {"until": utc(S).isoformat(), "broken": {f"{S}:{S + DAY}:1": 3}}
+    assert checkpoints(held) == [None, utc(S), None]  # held: the third run it failed in
+    passed = run(routes, utc(S), utc(S + 2 * DAY), window_days=1, state=held[1].state)
+    assert checkpoints(passed) == [None, utc(S + DAY), utc(S + 2 * DAY)]
+    assert passed[-1].state == {"until": utc(S + 2 * DAY).isoformat()}  # the count is gone with the page
 
 
 def test_checkpoints_before_a_broken_page_stand() -> None:
@@ -316,7 +333,7 @@ def test_checkpoints_before_a_broken_page_stand() -> None:
         Asked(S + 2 * DAY, S + 3 * DAY, 0): fixture("empty.json"),
     })
     pages = run(routes, utc(S), utc(S + 3 * DAY), window_days=1)
-    assert checkpoints(pages) == [utc(S + DAY), None, None]
+    assert checkpoints(pages) == [utc(S + DAY), utc(S + DAY), None]  # the broken page holds it there
 
 
 # --- fetch: HTTP failures ----------------------------------------------------------------------

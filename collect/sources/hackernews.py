@@ -53,6 +53,9 @@ CURSOR_OPTIONS = ("tags",)
 # Re-read this much before a cursor: items can reach the search index a little after they are posted.
 OVERLAP = timedelta(hours=1)
 
+# A page unreadable in this many runs is passed: it costs itself, never the search.
+BROKEN_RUNS = 3
+
 # The API serves at most this many hits per query, whatever nbHits says.
 MAX_REACHABLE_HITS = 1000
 
@@ -107,15 +110,19 @@ def fetch(ctx: FetchContext) -> Iterator[Page]:
 
     The cursor is `{"until": ISO instant}`: everything created up to then has been read. A run
     re-reads `OVERLAP` before it, because items reach the index a little after they are posted.
-    Non-2xx answers raise `SourceHTTPError`; an unreadable page is yielded for the runner to report,
-    ends its window, and keeps every later page from carrying a state.
+    Non-2xx answers raise `SourceHTTPError`. An unreadable page is yielded for the runner to report
+    and ends its window. The first `BROKEN_RUNS` times a page is unreadable, the cursor is held
+    before it (the fault may pass: a cut connection, a server hiccup) and the state only counts the
+    failure under `"broken"`; after that the page is passed, costing only itself, so a page that
+    stays broken can never stop the search for good.
     """
     for moment in (ctx.since, ctx.until):
         if moment.tzinfo is None:
             raise ValueError(f"fetch needs timezone-aware datetimes, got {moment!r}")
     since = resume_from(ctx.state, ctx.since, OVERLAP)
     settings = {key: ctx.options.get(key, option.default) for key, option in OPTIONS.items()}
-    walk = _Walk(ctx.client, ctx.search, settings, ctx.until, endpoint(SEARCH_URL, ctx.options.get("base_url")))
+    walk = _Walk(ctx.client, ctx.search, settings, ctx.until, endpoint(SEARCH_URL, ctx.options.get("base_url")),
+                 ctx.state)
     # Creation times are whole seconds: (since, until] holds the items of (⌊since⌋, ⌊until⌋].
     first, last = math.floor(since.timestamp()), math.floor(ctx.until.timestamp())
     width = max(1, round(walk.window_days * 86400))
@@ -128,7 +135,7 @@ class _Walk:
     """One fetch's state: its settings and whether the cursor may still move."""
 
     def __init__(self, client: httpx.Client, search: str, options: Mapping[str, Any],
-                 until: datetime, url: str) -> None:
+                 until: datetime, url: str, state: Mapping[str, Any] | None) -> None:
         self.client = client
         self.url = url
         self.search = search
@@ -141,13 +148,20 @@ class _Walk:
         # More than this in one window and some hits could not be read: the window is halved.
         self.capacity = min(MAX_REACHABLE_HITS, self.hits_per_page * self.max_pages)
         self.intact = True
+        # Where the cursor stands, and how many runs found each page ("start:end:page") unreadable.
+        self.held: dict[str, Any] = {"until": state["until"]} if state and isinstance(state.get("until"), str) else {}
+        broken = state.get("broken") if state else None
+        self.broken: dict[str, int] = {
+            key: count for key, count in (broken.items() if isinstance(broken, dict) else ())
+            if isinstance(key, str) and isinstance(count, int)
+        }
 
     def window(self, start: int, end: int) -> Iterator[Page]:
         """The pages of (start, end]; halves it first while it matches more than can be read."""
         body, url = self._get(start, end, 0)
         envelope = self._read(body, url)
         if envelope is None:
-            yield Page(body, url)
+            yield self._broken(body, url, f"{start}:{end}:0", end)
             return
         if envelope["nbHits"] > self.capacity:
             if end - start > 1:
@@ -167,7 +181,7 @@ class _Walk:
             body, url = self._get(start, end, page)
             envelope = self._read(body, url)
             if envelope is None:
-                yield Page(body, url)
+                yield self._broken(body, url, f"{start}:{end}:{page}", end)
                 return
 
     def _get(self, start: int, end: int, page: int) -> tuple[bytes, str]:
@@ -178,19 +192,31 @@ class _Walk:
         return response.content, str(response.url)
 
     def _read(self, body: bytes, url: str) -> dict[str, Any] | None:
-        """The page's envelope, or None (and no more checkpoints) if the body is unreadable."""
+        """The page's envelope, or None if the body is unreadable."""
         try:
             return _envelope(body)
         except ParseError as exc:
-            logger.warning("hackernews: %s: %s; skipping the rest of this time window, and the "
-                           "cursor stays where it was", display_url(url), exc)
-            self.intact = False
+            logger.warning("hackernews: %s: %s; skipping the rest of this time window", display_url(url), exc)
             return None
 
-    def _state(self, end: int) -> dict[str, str] | None:
+    def _broken(self, body: bytes, url: str, key: str, end: int) -> Page:
+        """An unreadable page: held back while it may still heal, then passed (see `fetch`)."""
+        runs = self.broken.get(key, 0) + 1
+        if runs > BROKEN_RUNS:
+            logger.warning("hackernews: this page was unreadable in %d runs; passing it", BROKEN_RUNS)
+            self.broken.pop(key, None)
+            return Page(body, url, self._state(end))
+        self.broken[key] = runs
+        if self.intact:
+            logger.warning("hackernews: the cursor stays before it (unreadable %d of %d runs)", runs, BROKEN_RUNS)
+        self.intact = False
+        return Page(body, url, {**self.held, "broken": dict(self.broken)})
+
+    def _state(self, end: int) -> dict[str, Any] | None:
         if not self.intact:
             return None
-        return {"until": (self.until if end == self.until_second else _utc(end)).isoformat()}
+        self.held = {"until": (self.until if end == self.until_second else _utc(end)).isoformat()}
+        return {**self.held, "broken": dict(self.broken)} if self.broken else dict(self.held)
 
 
 def _utc(epoch: int) -> datetime:
