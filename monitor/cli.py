@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 MONITOR_ENV = "MURMUR_MONITOR"  # `murmur dashboard --monitor FILE` tells the dashboard which monitor to open on
+MONITOR_FILE_ENV = "MURMUR_MONITOR_FILE"  # ... and the file it read, for the monitor's title and query
 
 
 def entry_point_parser(

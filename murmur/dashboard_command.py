@@ -15,7 +15,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from monitor.cli import MONITOR_ENV, entry_point_parser
+from monitor.cli import MONITOR_ENV, MONITOR_FILE_ENV, entry_point_parser
 from monitor.config import load_monitor
 from monitor.errors import MurmurError
 from store.db import ENV_VAR, open_store
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None, prog: str = "murmur dashboard") -> int:
     open_store(env.get(ENV_VAR)).dispose()  # an unreachable store is one line now, not an error page later
     if args.monitor:
         env[MONITOR_ENV] = load_monitor(args.monitor).name
+        env[MONITOR_FILE_ENV] = str(Path(args.monitor).resolve())  # its title, description and query
     host = "localhost" if address in ("localhost", "127.0.0.1", "0.0.0.0") else address
     print(f"Murmur dashboard: http://{host}:{args.port}  (Ctrl-C stops it)", file=sys.stderr, flush=True)
     command = [sys.executable, "-m", "streamlit", "run", dashboard_script()]

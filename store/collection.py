@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, delete, not_, or_, select, tuple_, update
 
+from monitor.normalize import normalize
 from store.authors import author_key, pseudonymise
 from store.dialect import insert_ignore, upsert
 from store.post import Post, clean_text
@@ -24,7 +25,7 @@ from store.schema import cursors, posts, run_posts, runs, tombstones
 from store.timeutil import as_utc, utc_now
 
 # Fields a platform may change after first collection (edits, growing engagement).
-_MUTABLE = ("url", "title", "text", "likes", "reposts", "replies", "raw")
+_MUTABLE = ("url", "title", "text", "search_text", "likes", "reposts", "replies", "raw")
 # A `running` run on another host whose heartbeat is older than this is taken to be dead.
 STALE_AFTER = timedelta(minutes=30)
 HOST = socket.gethostname()[:255]
@@ -226,6 +227,7 @@ def _row(post: Post, key: bytes, keep_handles: bool, demo: bool, now: datetime) 
         # json.dumps escapes NUL; a lone surrogate in a raw value would still reach the database.
         "raw": clean_text(json.dumps(post.raw, ensure_ascii=False, sort_keys=True, default=str)),
         "demo": demo,
+        "search_text": normalize(post.searchable_text),
     }
 
 

@@ -45,11 +45,15 @@ def open_store(url: str | None = None) -> Engine:
             engine = create_engine(url, pool_pre_ping=True)
         migrate(engine)
     except (NoSuchModuleError, ImportError) as error:
-        raise StoreUnavailable(f"{ENV_VAR}: no driver for this database ({error}); install it, e.g. "
-                               "pip install 'psycopg[binary]' for PostgreSQL") from None
+        raise StoreUnavailable(
+            f"{ENV_VAR}: no driver for this database ({error}); install it, e.g. "
+            "pip install 'psycopg[binary]' for PostgreSQL"
+        ) from None
     except ArgumentError:
-        raise StoreUnavailable(f"{ENV_VAR}: not a database URL (expected e.g. sqlite:///murmur.db "
-                               "or postgresql+psycopg://user@host/murmur)") from None
+        raise StoreUnavailable(
+            f"{ENV_VAR}: not a database URL (expected e.g. sqlite:///murmur.db "
+            "or postgresql+psycopg://user@host/murmur)"
+        ) from None
     except OperationalError as error:
         raise StoreUnavailable(f"cannot open the store {display_url(url)}: {error.orig}") from None
     return engine

@@ -11,12 +11,12 @@ analysis run (its manifest id, see `murmur status`) whose results the row carrie
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Float, Integer, and_, select
+from sqlalchemy import Boolean, ColumnElement, Connection, Float, Integer, and_, select
 
 from store.analysis import monitor_post_ids
 from store.manifests import recent_manifests
@@ -79,8 +79,14 @@ def _kind(sql_type: object) -> str:
     return "float" if isinstance(sql_type, Float) else "str"
 
 
-def export_rows(conn: Connection, monitor: str, where: ExportFilter) -> Iterator[dict[str, Any]]:
-    """Every post of the monitor that passes the filter, oldest id first, as plain dicts."""
+def export_rows(
+    conn: Connection, monitor: str, where: ExportFilter, conditions: Sequence[ColumnElement[bool]] = ()
+) -> Iterator[dict[str, Any]]:
+    """Every post of the monitor that passes the filter, oldest id first, as plain dicts.
+
+    `conditions` narrow further (the dashboard's filters, `store.queries.filter_conditions`): SQL on
+    the posts, post_analysis and post_topics tables joined here.
+    """
     model = latest_topic_model(conn, monitor)
     model_id = model["id"] if model else -1
     analysis = [c for c in post_analysis.columns if c.name not in _NOT_EXPORTED]
@@ -96,6 +102,7 @@ def export_rows(conn: Connection, monitor: str, where: ExportFilter) -> Iterator
         .outerjoin(post_topics, and_(post_topics.c.post_id == posts.c.id, post_topics.c.model_id == model_id))
         .outerjoin(topics, and_(topics.c.model_id == model_id, topics.c.topic == post_topics.c.topic))
         .where(posts.c.id.in_(monitor_post_ids(monitor)))
+        .where(*conditions)
         .order_by(posts.c.id)
         .limit(CHUNK)
     )

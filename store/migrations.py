@@ -16,16 +16,21 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, LargeBinary, inspect, text
+from sqlalchemy import Connection, Engine, LargeBinary, bindparam, inspect, select, text, update
+from sqlalchemy.schema import CreateIndex
 
 from monitor.errors import MurmurError
+from monitor.normalize import normalize
 from store.locks import hold
 from store.schema import (
     cursors,
     manifests,
     metadata,
     narrative_sets,
+    post_analysis,
     post_narratives,
+    post_topics,
+    posts,
     settings,
     spike_alerts,
     spikes,
@@ -115,6 +120,45 @@ def _narrative_tables(conn: Connection) -> None:
     narrative_sets.create(conn, checkfirst=True)
 
 
+def _dashboard_indexes(conn: Connection) -> None:
+    """The dashboard aggregates in SQL (issue 11): a searchable folded text and the indexes its filters use.
+
+    `posts.search_text` is filled for the posts already stored, in id order and in chunks.
+    """
+    if "search_text" not in {column["name"] for column in inspect(conn).get_columns(posts.name)}:
+        conn.execute(text("ALTER TABLE posts ADD COLUMN search_text TEXT"))
+    last_id = 0
+    while True:
+        rows = conn.execute(
+            select(posts.c.id, posts.c.title, posts.c.text).where(posts.c.id > last_id).order_by(posts.c.id).limit(2000)
+        ).all()
+        if not rows:
+            break
+        conn.execute(
+            update(posts).where(posts.c.id == bindparam("_id")).values(search_text=bindparam("folded")),
+            [{"_id": r.id, "folded": normalize(f"{r.title}\n{r.text}" if r.title else r.text)} for r in rows],
+        )
+        last_id = rows[-1].id
+    for index in _DASHBOARD_INDEXES:
+        conn.execute(CreateIndex(index, if_not_exists=True))  # an inspector misses expression indexes
+
+
+_DASHBOARD_INDEXES = [
+    index
+    for table in (posts, post_analysis, post_topics)
+    for index in table.indexes
+    if index.name
+    in {
+        "ix_posts_platform_created_at",
+        "ix_posts_engagement",
+        "ix_posts_author_hash",
+        "ix_post_analysis_language",
+        "ix_post_analysis_analysed_at",
+        "ix_post_topics_model_topic",
+    }
+]
+
+
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _cursor_state,
     3: _runs_owner_and_tombstones,
@@ -123,6 +167,7 @@ STEPS: dict[int, Callable[[Connection], None]] = {
     6: _spike_tables,
     7: _manifest_table,
     8: _narrative_tables,
+    9: _dashboard_indexes,
 }
 CURRENT_VERSION = 1 + len(STEPS)
 

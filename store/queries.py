@@ -1,61 +1,298 @@
-"""Read-only queries for the dashboard, returning pandas frames it can chart directly.
+"""Read-only queries for the dashboard: every aggregation happens here, in SQL, and comes back small.
 
 The dashboard never writes and never imports collect/ or analyze/; everything it shows comes
-through these functions.
+through these functions. Each takes the monitor and a `PostFilter` (the dashboard's filters) and
+returns a pandas frame of counts, or one page of posts: nothing here reads every post into memory.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+)
 
+from monitor.normalize import normalize
+from store import schema
 from store.analysis import monitor_post_ids
 from store.health import classify
-from store.schema import post_analysis, post_topics, posts, runs, topic_events, topics
+from store.schema import (
+    post_analysis,
+    post_narratives,
+    post_topics,
+    posts,
+    run_posts,
+    runs,
+    spikes,
+    topic_events,
+    topics,
+)
 from store.timeutil import as_utc
 from store.topic_models import latest_topic_model
+
+SENTIMENTS = ("negative", "neutral", "positive")
+UNSCORED = "unscored"  # the sentiment filter's name for posts the model could not judge
+PENDING = "pending"  # the language of a post the analysis has not reached yet
+
+
+@dataclass(frozen=True)
+class PostFilter:
+    """The dashboard's filters; an empty tuple means "any". Days are UTC and both ends inclusive."""
+
+    since: date | None = None
+    until: date | None = None
+    sources: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    topics: tuple[int, ...] = ()
+    sentiments: tuple[str, ...] = ()
+    q: str = ""
+    # Watchlist narratives (only when the narrative analysis has written `post_narratives`).
+    narratives: tuple[str, ...] = ()
+
+    def shifted_back(self) -> PostFilter:
+        """The same filter over the period of equal length just before this one (for "change vs before")."""
+        if self.since is None or self.until is None:
+            return self
+        length = self.until - self.since + timedelta(days=1)
+        return replace(self, since=self.since - length, until=self.since - timedelta(days=1))
+
+
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
 
 
 def monitor_names(conn: Connection) -> list[str]:
     return list(conn.execute(select(runs.c.monitor).distinct().order_by(runs.c.monitor)).scalars())
 
 
-def post_frame(conn: Connection, monitor: str) -> pd.DataFrame:
-    """One row per post of the monitor: when, where, language, sentiment and topic (if analysed).
-
-    Columns: id, platform, created_at (UTC), day, demo, language, sentiment, sentiment_score, topic.
-    """
+def data_version(conn: Connection, monitor: str) -> tuple[Any, ...]:
+    """What changes when a run lands or an analysis writes: the dashboard's caches are keyed on it."""
+    run = conn.execute(select(func.max(runs.c.id), func.max(runs.c.finished_at)).where(runs.c.monitor == monitor)).one()
     model = latest_topic_model(conn, monitor)
-    model_id = model["id"] if model else -1
-    query = (
-        select(
-            posts.c.id,
-            posts.c.platform,
-            posts.c.created_at,
-            posts.c.demo,
-            post_analysis.c.language,
-            post_analysis.c.sentiment,
-            post_analysis.c.sentiment_score,
-            post_topics.c.topic,
-        )
-        .outerjoin(post_analysis, post_analysis.c.post_id == posts.c.id)
-        .outerjoin(post_topics, and_(post_topics.c.post_id == posts.c.id, post_topics.c.model_id == model_id))
-        .where(posts.c.id.in_(monitor_post_ids(monitor)))
+    analysed = conn.execute(select(func.max(post_analysis.c.analysed_at))).scalar()
+    return (run[0], str(run[1]), model["id"] if model else None, str(analysed))
+
+
+def is_demo(conn: Connection, monitor: str) -> bool:
+    """Whether the monitor's posts came from the bundled demo corpus (some run of it was a demo run)."""
+    return (
+        conn.execute(select(runs.c.id).where(runs.c.monitor == monitor, runs.c.mode == "demo").limit(1)).first()
+        is not None
     )
-    frame = pd.DataFrame(conn.execute(query).all(), columns=[
-        "id", "platform", "created_at", "demo", "language", "sentiment", "sentiment_score", "topic"])
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
-    frame["day"] = frame["created_at"].dt.floor("D")
-    frame["demo"] = frame["demo"].astype(bool)
-    frame["language"] = frame["language"].fillna("pending")
-    frame["sentiment"] = frame["sentiment"].fillna("unscored")
-    frame["topic"] = frame["topic"].astype("Int64")
+
+
+def _topic_model_id(conn: Connection, monitor: str) -> int:
+    model = latest_topic_model(conn, monitor)
+    return int(model["id"]) if model else -1
+
+
+def _scoped(conn: Connection, monitor: str, where: PostFilter, query: Select, model_id: int) -> Select:
+    """`query` over the monitor's posts narrowed by the filter, joined to the analysis tables it uses.
+
+    A table joins only when the query's columns or the filter need it: each join is a lookup per post.
+    """
+    used = set(query.columns_clause_froms)
+    source: FromClause = posts
+    if post_analysis in used or where.languages or where.sentiments:
+        source = source.outerjoin(post_analysis, post_analysis.c.post_id == posts.c.id)
+    if post_topics in used or where.topics:
+        source = source.outerjoin(
+            post_topics, and_(post_topics.c.post_id == posts.c.id, post_topics.c.model_id == model_id)
+        )
+    query = query.select_from(source)
+    if monitor_names(conn) != [monitor]:  # one monitor in the store (the usual case): every post is its
+        query = query.where(posts.c.id.in_(monitor_post_ids(monitor)))
+    return query.where(*filter_conditions(where))
+
+
+def filter_conditions(where: PostFilter) -> list[ColumnElement[bool]]:
+    """The filter as SQL conditions on posts, post_analysis and post_topics (joined by the caller)."""
+    conditions: list[ColumnElement[bool]] = []
+    if where.since is not None:
+        conditions.append(posts.c.created_at >= start_of(where.since))
+    if where.until is not None:
+        conditions.append(posts.c.created_at < start_of(where.until + timedelta(days=1)))
+    if where.sources:
+        conditions.append(posts.c.platform.in_(where.sources))
+    if where.languages:
+        known = [code for code in where.languages if code != PENDING]
+        options = [post_analysis.c.language.in_(known)] if known else []
+        if PENDING in where.languages:
+            options.append(post_analysis.c.language.is_(None))
+        conditions.append(or_(*options))
+    if where.sentiments:
+        scored = [label for label in where.sentiments if label != UNSCORED]
+        options = [post_analysis.c.sentiment.in_(scored)] if scored else []
+        if UNSCORED in where.sentiments:
+            options.append(post_analysis.c.sentiment.is_(None))
+        conditions.append(or_(*options))
+    if where.topics:
+        conditions.append(post_topics.c.topic.in_(where.topics))
+    if where.narratives:
+        members = select(post_narratives.c.post_id).where(
+            post_narratives.c.narrative.in_(where.narratives), post_narratives.c.member.is_(True)
+        )
+        conditions.append(posts.c.id.in_(members))
+    folded = normalize(where.q) if where.q else ""
+    if folded:
+        for word in folded.split(" "):  # every word, anywhere in the title or text
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conditions.append(posts.c.search_text.like(pattern, escape="\\"))
+    return conditions
+
+
+def _time_bin(conn: Connection, hourly: bool) -> ColumnElement[Any]:
+    """The start of each post's hour or day, as the database computes it (text on SQLite)."""
+    if conn.dialect.name == "sqlite":
+        return func.substr(posts.c.created_at, 1, 13 if hourly else 10)
+    return func.date_trunc("hour" if hourly else "day", posts.c.created_at)
+
+
+def _as_instants(values: pd.Series) -> pd.Series:
+    """Bins from `_time_bin` as UTC timestamps (SQLite returns '2024-11-26 08' or '2024-11-26')."""
+    if values.empty:
+        return pd.to_datetime(values, utc=True)
+    if isinstance(values.iloc[0], str):
+        values = values.map(lambda v: v + ":00" if len(v) == 13 else v)
+    return pd.to_datetime(values, utc=True)
+
+
+def facets(conn: Connection, monitor: str, daily: pd.DataFrame | None = None) -> dict[str, Any]:
+    """What the filters offer: the date range, sources and languages (with post counts), topics.
+
+    `daily` (the unfiltered `counts_over_time` by day, which the Overview draws anyway) already holds
+    the range and the counts; without it they are read with one pass per index.
+    """
+    model_id = _topic_model_id(conn, monitor)
+    labels = conn.execute(
+        select(topics.c.topic, topics.c.label)
+        .where(topics.c.model_id == model_id, topics.c.topic >= 0)
+        .order_by(topics.c.topic)
+    ).all()
+    found = _counts_from(daily) if daily is not None else _counted_facets(conn, monitor, model_id)
+    return {**found, "topics": {int(row[0]): row[1] for row in labels}}
+
+
+def _counts_from(daily: pd.DataFrame) -> dict[str, Any]:
+    def ranked(column: str) -> dict[str, int]:
+        return {k: int(v) for k, v in daily.groupby(column)["posts"].sum().sort_values(ascending=False).items()}
+
+    return {
+        "posts": int(daily["posts"].sum()),
+        "first": daily["bin"].min().date() if not daily.empty else None,
+        "last": daily["bin"].max().date() if not daily.empty else None,
+        "sources": ranked("source"),
+        "languages": ranked("language"),
+    }
+
+
+def _counted_facets(conn: Connection, monitor: str, model_id: int) -> dict[str, Any]:
+    everything = PostFilter()
+    first, last, total = conn.execute(
+        _scoped(
+            conn,
+            monitor,
+            everything,
+            select(func.min(posts.c.created_at), func.max(posts.c.created_at), func.count()),
+            model_id,
+        )
+    ).one()
+    sources = conn.execute(
+        _scoped(conn, monitor, everything, select(posts.c.platform, func.count()), model_id)
+        .group_by(posts.c.platform)
+        .order_by(func.count().desc())
+    ).all()
+    languages = select(post_analysis.c.language, func.count()).group_by(post_analysis.c.language)
+    if monitor_names(conn) != [monitor]:
+        languages = languages.where(post_analysis.c.post_id.in_(monitor_post_ids(monitor)))
+    by_language = {row[0]: int(row[1]) for row in conn.execute(languages)}
+    if int(total) > sum(by_language.values()):
+        by_language[PENDING] = int(total) - sum(by_language.values())
+    return {
+        "posts": int(total),
+        "first": as_utc(_instant(first)).date() if first else None,
+        "last": as_utc(_instant(last)).date() if last else None,
+        "sources": {row[0]: int(row[1]) for row in sources},
+        "languages": dict(sorted(by_language.items(), key=lambda item: -item[1])),
+    }
+
+
+def _instant(value: datetime | str) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def counts_over_time(conn: Connection, monitor: str, where: PostFilter, *, hourly: bool) -> pd.DataFrame:
+    """Posts per time bin × source × language × sentiment: every Overview chart is a sum over this.
+
+    Columns: bin (UTC timestamp), source, language, sentiment, posts.
+    """
+    model_id = _topic_model_id(conn, monitor)
+    when = _time_bin(conn, hourly).label("bin")
+    language = func.coalesce(post_analysis.c.language, literal(PENDING)).label("language")
+    sentiment = func.coalesce(post_analysis.c.sentiment, literal(UNSCORED)).label("sentiment")
+    query = _scoped(conn, monitor, where, select(when, posts.c.platform, language, sentiment, func.count()), model_id)
+    rows = conn.execute(query.group_by(when, posts.c.platform, language, sentiment)).all()
+    frame = pd.DataFrame(rows, columns=["bin", "source", "language", "sentiment", "posts"])
+    frame["bin"] = _as_instants(frame["bin"])
+    frame["posts"] = frame["posts"].astype(int)
     return frame
+
+
+def post_count(conn: Connection, monitor: str, where: PostFilter) -> int:
+    model_id = _topic_model_id(conn, monitor)
+    return int(conn.execute(_scoped(conn, monitor, where, select(func.count()), model_id)).scalar() or 0)
+
+
+def topic_counts(conn: Connection, monitor: str, where: PostFilter, *, hourly: bool) -> pd.DataFrame:
+    """Posts per time bin × topic of the latest model (posts without a topic left out).
+
+    Columns: bin, topic, posts.
+    """
+    model_id = _topic_model_id(conn, monitor)
+    when = _time_bin(conn, hourly).label("bin")
+    query = _scoped(conn, monitor, where, select(when, post_topics.c.topic, func.count()), model_id)
+    rows = conn.execute(query.where(post_topics.c.topic.is_not(None)).group_by(when, post_topics.c.topic)).all()
+    frame = pd.DataFrame(rows, columns=["bin", "topic", "posts"])
+    frame["bin"] = _as_instants(frame["bin"])
+    return frame.astype({"topic": int, "posts": int})
+
+
+def topic_breakdown(conn: Connection, monitor: str, where: PostFilter) -> pd.DataFrame:
+    """Posts per topic × source × language × sentiment, for the topic table and its breakdowns.
+
+    Columns: topic, source, language, sentiment, posts.
+    """
+    model_id = _topic_model_id(conn, monitor)
+    language = func.coalesce(post_analysis.c.language, literal(PENDING)).label("language")
+    sentiment = func.coalesce(post_analysis.c.sentiment, literal(UNSCORED)).label("sentiment")
+    query = _scoped(
+        conn, monitor, where, select(post_topics.c.topic, posts.c.platform, language, sentiment, func.count()), model_id
+    )
+    rows = conn.execute(
+        query.where(post_topics.c.topic.is_not(None)).group_by(
+            post_topics.c.topic, posts.c.platform, language, sentiment
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=["topic", "source", "language", "sentiment", "posts"])
+    return frame.astype({"topic": int, "posts": int})
 
 
 def topic_frame(conn: Connection, monitor: str) -> pd.DataFrame:
@@ -69,9 +306,15 @@ def topic_frame(conn: Connection, monitor: str) -> pd.DataFrame:
     rows = conn.execute(select(topics).where(topics.c.model_id == model["id"]).order_by(topics.c.topic)).all()
     return pd.DataFrame(
         [
-            (r.topic, r.label, [w for w, _ in json.loads(r.keywords)], r.size, json.loads(r.representative),
-             {lang: [w for w, _ in words] for lang, words in json.loads(r.keywords_by_language).items()},
-             json.loads(r.languages))
+            (
+                r.topic,
+                r.label,
+                [w for w, _ in json.loads(r.keywords)],
+                r.size,
+                json.loads(r.representative),
+                {lang: [w for w, _ in words] for lang, words in json.loads(r.keywords_by_language).items()},
+                json.loads(r.languages),
+            )
             for r in rows
         ],
         columns=columns,
@@ -83,44 +326,76 @@ def topic_model_info(conn: Connection, monitor: str) -> dict | None:
     return latest_topic_model(conn, monitor)
 
 
-def posts_by_id(conn: Connection, post_ids: Sequence[int]) -> pd.DataFrame:
-    """Text and link of the given posts, in the order asked."""
-    if not post_ids:
-        return pd.DataFrame(columns=["id", "platform", "created_at", "url", "title", "text"])
-    rows = conn.execute(
-        select(posts.c.id, posts.c.platform, posts.c.created_at, posts.c.url, posts.c.title, posts.c.text)
-        .where(posts.c.id.in_(list(post_ids)))
-    ).all()
-    frame = pd.DataFrame(rows, columns=["id", "platform", "created_at", "url", "title", "text"])
-    order = {pid: i for i, pid in enumerate(post_ids)}
-    return frame.sort_values("id", key=lambda ids: ids.map(order)).reset_index(drop=True)
+POST_COLUMNS = [
+    "id",
+    "created_at",
+    "source",
+    "language",
+    "sentiment",
+    "topic",
+    "author",
+    "likes",
+    "reposts",
+    "replies",
+    "engagement",
+    "title",
+    "text",
+    "url",
+]
 
 
-def recent_runs(conn: Connection, monitor: str, limit: int = 10) -> pd.DataFrame:
-    rows = conn.execute(
-        select(runs).where(runs.c.monitor == monitor).order_by(runs.c.started_at.desc()).limit(limit)
-    ).all()
-    records = []
-    for r in rows:
-        counts = json.loads(r.counts or "{}")
-        records.append(
-            {
-                "started": r.started_at,
-                "finished": r.finished_at,
-                "mode": r.mode,
-                "status": r.status,
-                "new posts": sum(c.get("new", 0) for c in counts.values()),
-                "sources": ", ".join(sorted(counts)) or "—",
-                "errors": len(json.loads(r.errors or "[]")),
-            }
-        )
-    return pd.DataFrame(records, columns=["started", "finished", "mode", "status", "new posts", "sources", "errors"])
+def post_page(
+    conn: Connection,
+    monitor: str,
+    where: PostFilter,
+    *,
+    sort: str = "newest",
+    limit: int = 50,
+    offset: int = 0,
+    ids: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """One page of the filtered posts with their analysis, newest first or most engaged first.
 
-
-def last_collected(conn: Connection, monitor: str) -> datetime | None:
-    return conn.execute(
-        select(func.max(runs.c.finished_at)).where(runs.c.monitor == monitor)
-    ).scalar()
+    `ids` narrows to given posts (a topic's representatives, a copy-paste group). Authors are the
+    stored pseudonym only; `engagement` is likes + reposts + replies (missing counts as 0).
+    """
+    model_id = _topic_model_id(conn, monitor)
+    engagement = schema.engagement.label("engagement")
+    query = _scoped(
+        conn,
+        monitor,
+        where,
+        select(
+            posts.c.id,
+            posts.c.created_at,
+            posts.c.platform,
+            func.coalesce(post_analysis.c.language, literal(PENDING)),
+            func.coalesce(post_analysis.c.sentiment, literal(UNSCORED)),
+            post_topics.c.topic,
+            posts.c.author_hash,
+            posts.c.likes,
+            posts.c.reposts,
+            posts.c.replies,
+            engagement,
+            posts.c.title,
+            posts.c.text,
+            posts.c.url,
+        ),
+        model_id,
+    )
+    if ids is not None:
+        query = query.where(posts.c.id.in_(list(ids)))
+    order = (
+        [schema.engagement.desc(), posts.c.id.desc()]
+        if sort == "engagement"
+        else [posts.c.created_at.desc(), posts.c.id.desc()]
+    )
+    rows = conn.execute(query.order_by(*order).limit(limit).offset(offset)).all()
+    frame = pd.DataFrame(rows, columns=POST_COLUMNS)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    frame["topic"] = frame["topic"].astype("Int64")
+    frame["author"] = frame["author"].map(pseudonym)
+    return frame
 
 
 def topic_sentiment_by_day(conn: Connection, monitor: str) -> pd.DataFrame:
@@ -141,8 +416,10 @@ def topic_sentiment_by_day(conn: Connection, monitor: str) -> pd.DataFrame:
             func.count().label("posts"),
             func.count(post_analysis.c.sentiment_score).label("scored"),
             func.avg(post_analysis.c.sentiment_score).label("mean_score"),
-            *(func.sum(case((post_analysis.c.sentiment == label, 1), else_=0)).label(label)
-              for label in ("negative", "neutral", "positive")),
+            *(
+                func.sum(case((post_analysis.c.sentiment == label, 1), else_=0)).label(label)
+                for label in ("negative", "neutral", "positive")
+            ),
         )
         .select_from(post_topics)
         .join(posts, posts.c.id == post_topics.c.post_id)
@@ -196,6 +473,194 @@ def topic_lineage(conn: Connection, monitor: str) -> pd.DataFrame:
     return frame
 
 
+def pseudonym(author_hash: str | None) -> str:
+    """The short name an author is shown by: a prefix of the store's keyed hash, never the handle."""
+    return f"author-{author_hash[:8]}" if author_hash else "—"
+
+
+def top_authors(conn: Connection, monitor: str, where: PostFilter, limit: int = 25) -> pd.DataFrame:
+    """The most active pseudonymous authors: posts, languages, sources, first and last seen."""
+    model_id = _topic_model_id(conn, monitor)
+    query = _scoped(
+        conn,
+        monitor,
+        where,
+        select(
+            posts.c.author_hash,
+            func.count(),
+            func.count(distinct(post_analysis.c.language)),
+            func.count(distinct(posts.c.platform)),
+            func.min(posts.c.platform),
+            func.max(posts.c.platform),
+            func.min(posts.c.created_at),
+            func.max(posts.c.created_at),
+        ),
+        model_id,
+    )
+    rows = conn.execute(
+        query.where(posts.c.author_hash.is_not(None))
+        .group_by(posts.c.author_hash)
+        .order_by(func.count().desc(), posts.c.author_hash)
+        .limit(limit)
+    ).all()
+    frame = pd.DataFrame(
+        rows, columns=["author", "posts", "languages", "sources", "a_source", "z_source", "first seen", "last seen"]
+    )
+    frame["author"] = frame["author"].map(pseudonym)
+    frame["first seen"] = pd.to_datetime(frame["first seen"], utc=True)
+    frame["last seen"] = pd.to_datetime(frame["last seen"], utc=True)
+    return frame.drop(columns=["a_source", "z_source"])
+
+
+def copy_paste_groups(
+    conn: Connection, monitor: str, where: PostFilter, *, min_authors: int = 2, min_length: int = 30, limit: int = 20
+) -> pd.DataFrame:
+    """Groups of posts whose folded text is identical, written by different authors.
+
+    Folding (case, marks, Arabic variants, spacing: monitor.normalize) makes "near-identical" posts
+    fall together; a group of several authors is a possible copy-paste campaign. Short texts are left
+    out (many people write "wow"). Columns: text, posts, authors, sources, first, last, post_ids.
+    """
+    model_id = _topic_model_id(conn, monitor)
+    query = _scoped(
+        conn,
+        monitor,
+        where,
+        select(
+            posts.c.search_text,
+            func.count(),
+            func.count(distinct(posts.c.author_hash)),
+            func.count(distinct(posts.c.platform)),
+            func.min(posts.c.created_at),
+            func.max(posts.c.created_at),
+            func.min(posts.c.id),
+        ),
+        model_id,
+    )
+    rows = conn.execute(
+        query.where(func.length(posts.c.search_text) >= min_length)
+        .group_by(posts.c.search_text)
+        .having(func.count(distinct(posts.c.author_hash)) >= min_authors)
+        .order_by(func.count(distinct(posts.c.author_hash)).desc(), func.count().desc())
+        .limit(limit)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["text", "posts", "authors", "sources", "first", "last", "example_id"])
+    frame["first"] = pd.to_datetime(frame["first"], utc=True)
+    frame["last"] = pd.to_datetime(frame["last"], utc=True)
+    return frame
+
+
+def group_post_ids(conn: Connection, monitor: str, where: PostFilter, folded_text: str, limit: int = 200) -> list[int]:
+    """The posts of one copy-paste group (same folded text), newest first."""
+    model_id = _topic_model_id(conn, monitor)
+    query = _scoped(conn, monitor, where, select(posts.c.id), model_id).where(posts.c.search_text == folded_text)
+    return list(conn.execute(query.order_by(posts.c.created_at.desc()).limit(limit)).scalars())
+
+
+def spike_marks(conn: Connection, monitor: str, where: PostFilter, *, hourly: bool) -> pd.DataFrame:
+    """Spikes of the monitor's whole volume found at this bin size within the filter's days.
+
+    Columns: start, end, posts, baseline, explanation (the drivers that rose most, as text).
+    """
+    columns = ["start", "end", "posts", "baseline", "explanation"]
+    query = select(spikes.c.start, spikes.c.end, spikes.c.posts, spikes.c.baseline, spikes.c.drivers).where(
+        spikes.c.monitor == monitor, spikes.c.series == "all", spikes.c.granularity == ("hour" if hourly else "day")
+    )
+    if where.since is not None:
+        query = query.where(spikes.c.start >= start_of(where.since))
+    if where.until is not None:
+        query = query.where(spikes.c.start < start_of(where.until + timedelta(days=1)))
+    rows = [
+        (r.start, r.end, r.posts, r.baseline, _explain(r.drivers)) for r in conn.execute(query.order_by(spikes.c.start))
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["start"] = pd.to_datetime(frame["start"], utc=True)
+    frame["end"] = pd.to_datetime(frame["end"], utc=True)
+    return frame
+
+
+def _explain(drivers: str | None) -> str:
+    """ "topic: unpaid labour 42% (before 8%); language: ar 30% (before 5%)" from the stored drivers."""
+    try:
+        found = json.loads(drivers or "[]")
+    except ValueError:
+        return ""
+    parts = []
+    for driver in found[:3] if isinstance(found, list) else []:
+        if isinstance(driver, dict):
+            share, before = driver.get("share"), driver.get("share_before")
+            rise = (
+                f" {share:.0%} (before {before:.0%})"
+                if isinstance(share, float | int) and isinstance(before, float | int)
+                else ""
+            )
+            parts.append(f"{driver.get('kind', '')}: {driver.get('label', driver.get('value', ''))}{rise}")
+    return "; ".join(parts)
+
+
+def narrative_names(conn: Connection, monitor: str) -> list[str]:
+    """The watchlist narratives the narrative analysis has matched posts to."""
+    return list(
+        conn.execute(
+            select(post_narratives.c.narrative)
+            .where(post_narratives.c.monitor == monitor)
+            .distinct()
+            .order_by(post_narratives.c.narrative)
+        ).scalars()
+    )
+
+
+def narrative_counts(conn: Connection, monitor: str, where: PostFilter, *, hourly: bool) -> pd.DataFrame:
+    """Posts per time bin and narrative (members only), within the filters. Columns: bin, narrative, posts."""
+    model_id = _topic_model_id(conn, monitor)
+    when = _time_bin(conn, hourly).label("bin")
+    query = _scoped(conn, monitor, where, select(when, post_narratives.c.narrative, func.count()), model_id)
+    query = query.where(
+        post_narratives.c.post_id == posts.c.id,
+        post_narratives.c.monitor == monitor,
+        post_narratives.c.member.is_(True),
+    )
+    rows = conn.execute(query.group_by(when, post_narratives.c.narrative)).all()
+    frame = pd.DataFrame(rows, columns=["bin", "narrative", "posts"])
+    frame["bin"] = _as_instants(frame["bin"])
+    return frame.astype({"posts": int})
+
+
+
+def run_post_counts(conn: Connection, monitor: str, limit: int = 10) -> dict[int, int]:
+    """How many posts each of the newest runs found (new or seen again)."""
+    newest = select(runs.c.id).where(runs.c.monitor == monitor).order_by(runs.c.id.desc()).limit(limit)
+    rows = conn.execute(
+        select(run_posts.c.run_id, func.count()).where(run_posts.c.run_id.in_(newest)).group_by(run_posts.c.run_id)
+    ).all()
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
+def recent_runs(conn: Connection, monitor: str, limit: int = 10) -> pd.DataFrame:
+    rows = conn.execute(
+        select(runs).where(runs.c.monitor == monitor).order_by(runs.c.started_at.desc()).limit(limit)
+    ).all()
+    records = []
+    for r in rows:
+        counts = json.loads(r.counts or "{}")
+        records.append(
+            {
+                "started": r.started_at,
+                "finished": r.finished_at,
+                "mode": r.mode,
+                "status": r.status,
+                "new posts": sum(c.get("new", 0) for c in counts.values()),
+                "sources": ", ".join(sorted(counts)) or "—",
+                "errors": len(json.loads(r.errors or "[]")),
+            }
+        )
+    return pd.DataFrame(records, columns=["started", "finished", "mode", "status", "new posts", "sources", "errors"])
+
+
+def last_collected(conn: Connection, monitor: str) -> datetime | None:
+    return conn.execute(select(func.max(runs.c.finished_at)).where(runs.c.monitor == monitor)).scalar()
+
+
 @dataclass(frozen=True)
 class SourceRun:
     """One source's part in one run, with its health as `store.health.classify` judges it."""
@@ -234,8 +699,12 @@ def run_summaries(conn: Connection, monitor: str | None = None, limit: int = 10)
         query = query.where(runs.c.monitor == monitor)
     return [
         RunSummary(
-            id=r.id, monitor=r.monitor, mode=r.mode, status=r.status,
-            started_at=as_utc(r.started_at), finished_at=as_utc(r.finished_at) if r.finished_at else None,
+            id=r.id,
+            monitor=r.monitor,
+            mode=r.mode,
+            status=r.status,
+            started_at=as_utc(r.started_at),
+            finished_at=as_utc(r.finished_at) if r.finished_at else None,
             sources=[_source_run(name, tally) for name, tally in sorted(json.loads(r.counts or "{}").items())],
             errors=json.loads(r.errors or "[]"),
         )
@@ -245,7 +714,8 @@ def run_summaries(conn: Connection, monitor: str | None = None, limit: int = 10)
 
 def _source_run(source: str, tally: dict) -> SourceRun:
     return SourceRun(
-        source=source, health=classify(tally)[0],
+        source=source,
+        health=classify(tally)[0],
         **{key: int(tally.get(key) or 0) for key in ("pages", "failed_pages", "fetched", "matched", "new", "updated")},
         error=tally.get("error"),
     )

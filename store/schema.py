@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    ColumnElement,
     DateTime,
     Float,
     ForeignKey,
@@ -21,6 +22,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 
 metadata = MetaData()
@@ -54,9 +57,21 @@ posts = Table(
     Column("replies", Integer),
     Column("raw", Text),
     Column("demo", Boolean, nullable=False, default=False),
+    # Title and text folded by monitor.normalize (case, Arabic variants, marks): what search matches.
+    Column("search_text", Text),
     UniqueConstraint("platform", "native_id", name="uq_posts_platform_native_id"),
     Index("ix_posts_created_at", "created_at"),
+    Index("ix_posts_platform_created_at", "platform", "created_at"),
+    Index("ix_posts_author_hash", "author_hash"),
 )
+
+# Likes + reposts + replies, missing counts as 0: the dashboard's "most engaged" order, indexed so the
+# top of a million posts is read, not sorted.
+_ZERO: ColumnElement[int] = literal_column("0")  # written into the SQL, not bound: the index matches the query's text
+engagement = (
+    func.coalesce(posts.c.likes, _ZERO) + func.coalesce(posts.c.reposts, _ZERO) + func.coalesce(posts.c.replies, _ZERO)
+)
+Index("ix_posts_engagement", engagement)
 
 runs = Table(
     "runs",
@@ -122,6 +137,8 @@ post_analysis = Table(
     Column("sentiment_positive", Float),
     Column("sentiment_backend", String(255), nullable=False),
     Column("analysed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_post_analysis_language", "language"),
+    Index("ix_post_analysis_analysed_at", "analysed_at"),
 )
 
 embeddings = Table(
@@ -198,6 +215,7 @@ post_topics = Table(
     Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
     Column("topic", Integer, nullable=False),
     Column("probability", Float),
+    Index("ix_post_topics_model_topic", "model_id", "topic"),
 )
 
 # Bursts found by analyze.spikes, recomputed by every analysis; (monitor, series, granularity, start)

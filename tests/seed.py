@@ -18,6 +18,9 @@ from store.topic_models import TopicRecord, save_topic_model
 MONITOR = "sora-leak"
 DAY0 = datetime(2024, 11, 24, 8, 0, tzinfo=UTC)
 HOSTILE = "<script>alert('x')</script> **not bold** [link](javascript:alert(1)) Sora leak"
+# Bidirectional controls (right-to-left override, isolates) and HTML/markdown tricks: shown literally.
+BIDI = "\u202eSora kael\u202c <img src=x onerror=alert(2)> # not a heading \u2067عربي\u2069 :red[not red]"
+COPIED = "Boycott Sora now: the artists were never paid for their testing work!"
 
 # (text, language, sentiment, topic, day offset)
 POSTS = [
@@ -32,6 +35,9 @@ POSTS = [
     ("Die Sora-Leak Videos sind beeindruckend", "de", None, 1, 4),
     (HOSTILE, "en", "neutral", 0, 0),
     ("Sora Turbo launch pricing after the leak", "en", "neutral", -1, 5),
+    (COPIED, "en", "negative", 0, 3),
+    ("boycott  SORA now: the artists were never paid for their testing work!", "en", "negative", 0, 3),
+    (BIDI, "en", None, -1, 4),
 ]
 TOPICS = [
     TopicRecord(0, "unpaid, artists, labour", [("unpaid", 0.3), ("artists", 0.2), ("labour", 0.1)], 6, []),
@@ -43,8 +49,15 @@ TOPICS = [
 def seed_store(engine: Engine, *, demo: bool = False) -> dict[str, int]:
     """Write POSTS, their verdicts and a topic model; returns native id → post id."""
     items = [
-        Post(platform="hackernews", native_id=str(1000 + i), text=text, created_at=DAY0 + timedelta(days=day, hours=i),
-             author=f"author{i % 4}", url=f"https://news.ycombinator.com/item?id={1000 + i}")
+        Post(
+            platform="hackernews",
+            native_id=str(1000 + i),
+            text=text,
+            created_at=DAY0 + timedelta(days=day, hours=i),
+            author=f"author{i % 4}",
+            likes=3 * i,
+            url=f"https://news.ycombinator.com/item?id={1000 + i}",
+        )
         for i, (text, *_rest, day) in enumerate(POSTS)
     ]
     with engine.begin() as conn:
@@ -58,19 +71,33 @@ def seed_store(engine: Engine, *, demo: bool = False) -> dict[str, int]:
     with engine.connect() as conn:
         ids = dict(conn.execute(select(posts.c.native_id, posts.c.id)).all())
     verdicts = [
-        PostVerdict(ids[p.native_id], lang, 0.9, sentiment, {"negative": -0.6, "neutral": 0.0, "positive": 0.7}.get(sentiment),
-                    "vader")
+        PostVerdict(
+            ids[p.native_id],
+            lang,
+            0.9,
+            sentiment,
+            {"negative": -0.6, "neutral": 0.0, "positive": 0.7}.get(sentiment),
+            "vader",
+        )
         for p, (_, lang, sentiment, _, _) in zip(items, POSTS, strict=True)
     ]
     topics = [
-        TopicRecord(t.topic, t.label, t.keywords, t.size,
-                    [ids[p.native_id] for p, row in reversed(list(zip(items, POSTS, strict=True))) if row[3] == t.topic][:3])
+        TopicRecord(
+            t.topic,
+            t.label,
+            t.keywords,
+            t.size,
+            [ids[p.native_id] for p, row in reversed(list(zip(items, POSTS, strict=True))) if row[3] == t.topic][:3],
+        )
         for t in TOPICS
     ]
     with engine.begin() as conn:
         save_verdicts(conn, verdicts)
         save_topic_model(
-            conn, monitor=MONITOR, embedding_model="sentence-transformers:all-MiniLM-L6-v2", settings={},
+            conn,
+            monitor=MONITOR,
+            embedding_model="sentence-transformers:all-MiniLM-L6-v2",
+            settings={},
             topic_records=topics,
             assignments=[(ids[p.native_id], row[3], None) for p, row in zip(items, POSTS, strict=True)],
         )

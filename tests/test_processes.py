@@ -193,7 +193,7 @@ def _assert_all_stored_once(engine) -> None:
 
 def test_collection_analysis_and_dashboard_queries_share_one_store(db_url, write_monitor):
     from store.analysis import PostVerdict, posts_without_verdict, save_verdicts
-    from store.queries import post_frame, recent_runs
+    from store.queries import PostFilter, counts_over_time, facets, recent_runs
 
     monitor = write_monitor(SHARED_MONITOR)
     with serve(FakeAlgolia(shared_corpus()), delay=0.05) as server:
@@ -205,7 +205,8 @@ def test_collection_analysis_and_dashboard_queries_share_one_store(db_url, write
                 pending = posts_without_verdict(conn, "shared")
                 save_verdicts(conn, [PostVerdict(p.id, "en", 0.9, "neutral", 0.0, "test") for p in pending])
             with engine.connect() as conn:  # what the dashboard reads
-                post_frame(conn, "shared")
+                counts_over_time(conn, "shared", PostFilter(), hourly=False)
+                facets(conn, "shared")
                 recent_runs(conn, "shared")
             rounds += 1
             time.sleep(0.05)
@@ -214,7 +215,7 @@ def test_collection_analysis_and_dashboard_queries_share_one_store(db_url, write
     with engine.begin() as conn:
         pending = posts_without_verdict(conn, "shared")
         save_verdicts(conn, [PostVerdict(p.id, "en", 0.9, "neutral", 0.0, "test") for p in pending])
-        frame = post_frame(conn, "shared")
-    assert len(frame) == len(shared_corpus()) and set(frame["language"]) == {"en"}
+        frame = counts_over_time(conn, "shared", PostFilter(), hourly=False)
+    assert frame["posts"].sum() == len(shared_corpus()) and set(frame["language"]) == {"en"}
     _assert_all_stored_once(engine)
     engine.dispose()
