@@ -15,7 +15,7 @@ from analyze.alerts import announce_new_spikes
 from analyze.backends import ModelUnavailable
 from analyze.embeddings import embedding_model_name, make_embedding_backend
 from analyze.manifest import StepTimer, analysis_manifest
-from analyze.pipeline import analyse
+from analyze.pipeline import analyze_monitor
 from analyze.sentiment import make_sentiment_backend, sentiment_backend_name
 from monitor.cli import EXIT_OK, entry_point_parser, progress_reporter, setup_logging
 from monitor.config import Monitor, load_monitor
@@ -41,8 +41,11 @@ def parse_args(argv: list[str] | None = None, prog: str = "python -m analyze") -
         "which are refitted when many new posts fit none, when the corpus has doubled, or with --refit.",
         "0 done, 2 bad monitor file or model setting.",
     )
-    parser.add_argument("--refit", action="store_true",
-                        help="refit the topics now (otherwise new posts join the saved topics until a refit is due)")
+    parser.add_argument(
+        "--refit",
+        action="store_true",
+        help="refit the topics now (otherwise new posts join the saved topics until a refit is due)",
+    )
     return parser.parse_args(argv)
 
 
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
     started, began = time.monotonic(), utc_now()
     with progress_reporter(enabled=not args.quiet) as shown:
         progress = StepTimer(shown)
-        report = analyse(
+        report = analyze_monitor(
             engine,
             monitor,
             sentiment=lambda: _loaded(monitor, "sentiment", make_sentiment_backend),
@@ -69,16 +72,31 @@ def main(argv: list[str] | None = None, prog: str = "python -m analyze") -> int:
             refit=args.refit,
         )
     announce_new_spikes(engine, monitor.name)  # only where MURMUR_ALERT_WEBHOOK is set; never fails the run
-    manifest = analysis_manifest(monitor, embeddings=embedding_name, sentiment=sentiment_name, report=report,
-                                 steps=progress.seconds(), total_s=time.monotonic() - started)
+    manifest = analysis_manifest(
+        monitor,
+        embeddings=embedding_name,
+        sentiment=sentiment_name,
+        report=report,
+        steps=progress.seconds(),
+        total_s=time.monotonic() - started,
+    )
     with engine.begin() as conn:
-        save_manifest(conn, monitor=monitor.name, kind="analyze", started_at=began, finished_at=utc_now(),
-                      manifest=manifest)
-    topics = (f"{report.placed} new posts placed in the saved topics" if report.topics is None
-              else f"refitted ({report.refit_reason}): {report.topics} topics over {report.topic_posts} posts")
+        save_manifest(
+            conn, monitor=monitor.name, kind="analyze", started_at=began, finished_at=utc_now(), manifest=manifest
+        )
+    topics = (
+        f"{report.placed} new posts placed in the saved topics"
+        if report.topics is None
+        else f"refitted ({report.refit_reason}): {report.topics} topics over {report.topic_posts} posts"
+    )
     log.info(
         "done in %.0f s: %d posts analysed (%d unscored by the sentiment model), %d embedded; topics %s; %d spikes",
-        time.monotonic() - started, report.analysed, report.unscored, report.embedded, topics, report.spikes,
+        time.monotonic() - started,
+        report.analyzed,
+        report.unscored,
+        report.embedded,
+        topics,
+        report.spikes,
     )
     return EXIT_OK
 

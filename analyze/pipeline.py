@@ -61,7 +61,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass
 class AnalysisReport:
-    analysed: int = 0
+    analyzed: int = 0
     unscored: int = 0
     embedded: int = 0
     topics: int | None = None  # None: no refit this time
@@ -72,7 +72,7 @@ class AnalysisReport:
     spikes: int = 0
 
 
-def analyse(
+def analyze_monitor(
     engine: Engine,
     monitor: Monitor,
     sentiment: Callable[[], SentimentBackend],
@@ -145,9 +145,9 @@ def _judge_posts(engine, monitor, make_backend, progress, report) -> None:
         ]
         with engine.begin() as conn:
             save_verdicts(conn, rows)
-        report.analysed += len(rows)
+        report.analyzed += len(rows)
         report.unscored += sum(1 for r in rows if r.sentiment is None)
-        progress("language and sentiment", report.analysed, len(todo))
+        progress("language and sentiment", report.analyzed, len(todo))
 
 
 def _embed_posts(engine, monitor, make_backend, name, progress, report) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from analyze.embeddings import embedding_model_name, make_embedding_backend
-from analyze.pipeline import AnalysisReport, analyse
+from analyze.pipeline import AnalysisReport, analyze_monitor
 from analyze.sentiment import make_sentiment_backend
 from bench import data
 from collect.runner import load_demo
@@ -59,7 +59,7 @@ def timed_analysis(engine, monitor: Monitor) -> tuple[AnalysisReport, float, dic
 
     settings = monitor.analysis
     started = time.perf_counter()
-    report = analyse(
+    report = analyze_monitor(
         engine,
         monitor,
         sentiment=lambda: make_sentiment_backend(settings.sentiment),
@@ -71,13 +71,13 @@ def timed_analysis(engine, monitor: Monitor) -> tuple[AnalysisReport, float, dic
 
 
 def print_figures(title: str, report: AnalysisReport, seconds: float, steps: dict[str, float], anchor: str) -> None:
-    scored = report.analysed - report.unscored
+    scored = report.analyzed - report.unscored
     print(
-        f"{title}: {report.analysed:,} posts in {seconds:.1f} s ({anchor}); {scored / max(report.analysed, 1):.1%} "
+        f"{title}: {report.analyzed:,} posts in {seconds:.1f} s ({anchor}); {scored / max(report.analyzed, 1):.1%} "
         f"scored; {report.topics} topics"
     )
     for step, step_seconds in steps.items():
-        rate = report.analysed / step_seconds if step_seconds else float("inf")
+        rate = report.analyzed / step_seconds if step_seconds else float("inf")
         print(f"  {step:<24} {step_seconds:6.1f} s  {rate:8,.0f} posts/s")
 
 

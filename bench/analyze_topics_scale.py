@@ -1,10 +1,10 @@
 """Topics at scale: 1,000 new posts on a store of 100,000, and a refit over 1,000,000 posts.
 
 `python -m bench.analyze_topics_scale [--incremental-store N] [--refit-store N]` prints:
-- incremental: one `analyse()` run (language, VADER, multilingual embeddings, topic placement)
+- incremental: one `analyze_monitor()` run (language, VADER, multilingual embeddings, topic placement)
   for 1,000 new tweets on a store of 100,000 analysed posts with a fitted topic model
   (anchor: at most 15 s; no old post re-embedded or re-read);
-- refit: `analyse --refit`'s topic step over 1,000,000 posts with synthetic 512-dimensional vectors
+- refit: `murmur analyze --refit`'s topic step over 1,000,000 posts with synthetic 512-dimensional vectors
   (fit on a 20,000-post sample, the rest placed by centroid), time and peak memory (anchor: 8 GB).
 Each measured step runs in a fresh subprocess so its peak resident memory is its own.
 Stores are written straight through SQLAlchemy Core in bulk (the collector's per-post path would
@@ -163,9 +163,9 @@ def step_refit(url: str, embedding: str) -> None:
 
 
 def step_analyze(url: str, embedding: str) -> None:
-    from analyze.pipeline import analyse
-    from analyze.sentiment import make_sentiment_backend
     from analyze.embeddings import make_embedding_backend as embedder
+    from analyze.pipeline import analyze_monitor
+    from analyze.sentiment import make_sentiment_backend
     from monitor.config import load_monitor
 
     monitor = load_monitor(MONITOR_FILE)
@@ -180,7 +180,7 @@ def step_analyze(url: str, embedding: str) -> None:
     started = time.perf_counter()
     backend = embedder(embedding)  # loading the model is part of the run
     loaded = time.perf_counter()
-    report = analyse(
+    report = analyze_monitor(
         engine,
         monitor,
         sentiment=lambda: make_sentiment_backend("vader"),
@@ -202,7 +202,7 @@ def step_analyze(url: str, embedding: str) -> None:
                 "seconds": ended - started,
                 "peak_mb": _peak_mb(),
                 "embedded": report.embedded,
-                "analysed": report.analysed,
+                "analyzed": report.analyzed,
                 "placed": report.placed,
                 "refit": report.topics is not None,
             }
@@ -265,7 +265,8 @@ def incremental(folder: str, n: int) -> None:
     result = _measure("analyze", url, ["--embedding", "use-multilingual"])
     verdict = "within" if result["seconds"] <= 15 else "OVER"
     print(
-        f"  analyse() for {result['analysed']:,} new posts on {n:,}: {result['seconds']:.1f} s ({verdict} the 15 s "
+        f"  analyze_monitor() for {result['analyzed']:,} new posts on {n:,}: {result['seconds']:.1f} s "
+        f"({verdict} the 15 s "
         f"anchor); embedded {result['embedded']:,} (old posts re-embedded: {result['embedded'] - len(new_texts)}), "
         f"placed {result['placed']:,} by centroid, refit: {result['refit']}, peak {result['peak_mb']:,.0f} MB"
     )

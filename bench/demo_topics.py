@@ -14,21 +14,18 @@ from collections import Counter
 from pathlib import Path
 
 from analyze.embeddings import make_embedding_backend
-from analyze.pipeline import analyse, query_words
+from analyze.pipeline import analyze_monitor, query_words
 from analyze.sentiment import make_sentiment_backend
 from analyze.text import model_text
 from analyze.topics import fit_topics
-from analyze.embeddings import make_embedding_backend as embedder
-from monitor.config import AnalysisSettings
-
-MULTILINGUAL = AnalysisSettings().embeddings
 from collect.runner import load_demo
-from monitor.config import load_monitor
+from monitor.config import AnalysisSettings, load_monitor
 from store import queries
 from store.analysis import languages_of, monitor_embeddings
 from store.db import open_store
 
 MONITOR = Path(__file__).resolve().parents[1] / "monitors" / "sora-leak.toml"
+MULTILINGUAL = AnalysisSettings().embeddings
 ONE_LANGUAGE = 0.9
 
 
@@ -38,8 +35,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         engine = open_store(f"sqlite:///{folder}/demo.db")
         load_demo(engine, monitor)
-        backend = embedder(MULTILINGUAL)
-        analyse(
+        backend = make_embedding_backend(MULTILINGUAL)
+        analyze_monitor(
             engine,
             monitor,
             sentiment=lambda: make_sentiment_backend("vader"),

@@ -23,11 +23,11 @@ from functools import partial
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from analyze.embeddings import make_embedding_backend as embedder
 from analyze.language import detect_languages
 from analyze.text import model_text
 from analyze.topics import fit_topics
 from bench import data
-from analyze.embeddings import make_embedding_backend as embedder
 from monitor.config import AnalysisSettings
 
 MULTILINGUAL = AnalysisSettings().embeddings

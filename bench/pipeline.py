@@ -34,7 +34,7 @@ def run() -> None:
 
         report, total, steps = timed_analysis(engine, monitor)
         print(
-            f"analysis: {report.analysed} posts in {total:.1f} s, {report.topics} topics, "
+            f"analysis: {report.analyzed} posts in {total:.1f} s, {report.topics} topics, "
             f"{report.unscored} unscored by {monitor.analysis.sentiment}"
         )
         for step, seconds in steps.items():

@@ -61,12 +61,20 @@ def parse_args(argv: list[str] | None = None, prog: str = "python -m collect") -
         "in hand committed, the run recorded interrupted).",
     )
     demo = parser.add_mutually_exclusive_group()
-    demo.add_argument("--demo", action="store_true",
-                      help="load the monitor's bundled demo corpus instead of collecting")
-    demo.add_argument("--demo-if-offline", action="store_true",
-                      help="collect; if no source can be reached, load the demo corpus instead")
-    parser.add_argument("--every", type=interval, metavar="INTERVAL",
-                        help="keep running, one collection every INTERVAL (e.g. 30m, 6h); Ctrl-C stops")
+    demo.add_argument(
+        "--demo", action="store_true", help="load the monitor's bundled demo corpus instead of collecting"
+    )
+    demo.add_argument(
+        "--demo-if-offline",
+        action="store_true",
+        help="collect; if no source can be reached, load the demo corpus instead",
+    )
+    parser.add_argument(
+        "--every",
+        type=interval,
+        metavar="INTERVAL",
+        help="keep running, one collection every INTERVAL (e.g. 30m, 6h); Ctrl-C stops",
+    )
     args = parser.parse_args(argv)
     if args.every and args.demo:
         parser.error("--every collects live data; it cannot be combined with --demo")
@@ -151,7 +159,8 @@ def _fall_back_to_demo(engine, monitor: Monitor) -> RunResult:
         return RunResult(run_id=0, mode="demo", status="failed")
     log.warning(
         "No source could be reached (offline?). Loading the bundled DEMO corpus from %s instead; "
-        "the dashboard will say it shows demo data.", monitor.demo_corpus,
+        "the dashboard will say it shows demo data.",
+        monitor.demo_corpus,
     )
     return _report(load_demo(engine, monitor))
 
@@ -160,7 +169,13 @@ def _report(result: RunResult) -> RunResult:
     for name, tally in result.tallies.items():
         log.info(
             "%s: %d pages (%d broken), %d posts fetched, %d matched the query, %d new, %d updated%s",
-            name, tally.pages, tally.failed_pages, tally.fetched, tally.matched, tally.new, tally.updated,
+            name,
+            tally.pages,
+            tally.failed_pages,
+            tally.fetched,
+            tally.matched,
+            tally.new,
+            tally.updated,
             f"; stopped: {tally.error}" if tally.error else f"; skipped: {tally.skipped}" if tally.skipped else "",
         )
     log.info("%s run %d: %s, %d new posts", result.mode, result.run_id, result.status, result.new)
@@ -181,8 +196,15 @@ def _recorded(engine: Engine, monitor: Monitor, began: datetime, result: RunResu
         "durations": {"total_s": round((finished - began).total_seconds(), 3)},
     }
     with engine.begin() as conn:
-        save_manifest(conn, monitor=monitor.name, kind="collect", run_id=result.run_id or None,
-                      started_at=began, finished_at=finished, manifest=manifest)
+        save_manifest(
+            conn,
+            monitor=monitor.name,
+            kind="collect",
+            run_id=result.run_id or None,
+            started_at=began,
+            finished_at=finished,
+            manifest=manifest,
+        )
     return result
 
 

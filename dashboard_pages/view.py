@@ -55,7 +55,6 @@ class View:
         return _cached_about(name, self.url, self.monitor, self.version, tuple(sorted(options.items())))
 
 
-
 @st.cache_resource(show_spinner=False)
 def engine(url: str | None) -> Engine:
     return open_store(url)
@@ -78,7 +77,6 @@ def _cached_about(
     reader = getattr(health, name) if name in HEALTH_READERS else getattr(queries, name)
     with engine(url).connect() as conn:
         return reader(conn, monitor, **dict(options))
-
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

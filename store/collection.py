@@ -46,8 +46,15 @@ def start_run(conn: Connection, monitor: str, mode: str) -> int:
     now = utc_now()
     result = conn.execute(
         runs.insert().values(
-            monitor=monitor, mode=mode, started_at=now, status="running", counts="{}", errors="[]",
-            host=HOST, pid=os.getpid(), heartbeat_at=now,
+            monitor=monitor,
+            mode=mode,
+            started_at=now,
+            status="running",
+            counts="{}",
+            errors="[]",
+            host=HOST,
+            pid=os.getpid(),
+            heartbeat_at=now,
         )
     )
     key = result.inserted_primary_key
@@ -99,8 +106,11 @@ def interrupt_stale_runs(conn: Connection, monitor: str | None = None) -> list[i
             conn.execute(
                 update(runs)
                 .where(runs.c.id == row.id, runs.c.status == "running")
-                .values(status="interrupted", finished_at=last_sign,
-                        errors=json.dumps(["the collecting process died; what it committed is kept"]))
+                .values(
+                    status="interrupted",
+                    finished_at=last_sign,
+                    errors=json.dumps(["the collecting process died; what it committed is kept"]),
+                )
             )
     return stale
 
@@ -195,8 +205,12 @@ def set_cursor(conn: Connection, monitor: str, source: str, search: str, key: st
     where = (cursors.c.monitor == monitor, cursors.c.source == source, cursors.c.search == search)
     conn.execute(delete(cursors).where(*where, cursors.c.options_key == LEGACY_KEY))
     statement = upsert(conn, cursors).values(
-        monitor=monitor, source=source, search=search, options_key=key,
-        state=json.dumps(state, ensure_ascii=False, sort_keys=True), updated_at=utc_now(),
+        monitor=monitor,
+        source=source,
+        search=search,
+        options_key=key,
+        state=json.dumps(state, ensure_ascii=False, sort_keys=True),
+        updated_at=utc_now(),
     )
     conn.execute(
         statement.on_conflict_do_update(
@@ -243,7 +257,8 @@ def _without_tombstoned(conn: Connection, rows: list[dict]) -> list[dict]:
     if not stones:
         return rows
     return [
-        r for r in rows
+        r
+        for r in rows
         if (r["platform"], "post", r["native_id"]) not in stones
         and (r["platform"], "author", r["author_hash"]) not in stones
     ]

@@ -52,14 +52,10 @@ def _runs_owner_and_tombstones(conn: Connection) -> None:
     tombstones.create(conn)
 
 
-
-
 def _sentiment_probabilities(conn: Connection) -> None:
     """Sentiment classifiers store the probability of each class."""
     for column in ("sentiment_negative", "sentiment_neutral", "sentiment_positive"):
         conn.execute(text(f"ALTER TABLE post_analysis ADD COLUMN {column} FLOAT"))
-
-
 
 
 def _durable_topics(conn: Connection) -> None:
@@ -89,8 +85,14 @@ def _cursor_state(conn: Connection) -> None:
     conn.execute(text("DROP TABLE cursors"))
     cursors.create(conn)
     rows = [
-        {"monitor": row.monitor, "source": row.source, "search": row.search, "options_key": "",
-         "state": json.dumps({"until": _instant(row.value).isoformat()}), "updated_at": _instant(row.updated_at)}
+        {
+            "monitor": row.monitor,
+            "source": row.source,
+            "search": row.search,
+            "options_key": "",
+            "state": json.dumps({"until": _instant(row.value).isoformat()}),
+            "updated_at": _instant(row.updated_at),
+        }
         for row in old
     ]
     if rows:
@@ -202,8 +204,7 @@ def _migrate(conn: Connection) -> int:
         return CURRENT_VERSION
     if version > CURRENT_VERSION:
         raise SchemaTooNew(
-            f"the database is at schema version {version}, newer than this Murmur "
-            f"({CURRENT_VERSION}); upgrade Murmur"
+            f"the database is at schema version {version}, newer than this Murmur ({CURRENT_VERSION}); upgrade Murmur"
         )
     for step in range(version + 1, CURRENT_VERSION + 1):
         STEPS[step](conn)
@@ -216,6 +217,4 @@ def _stamp(conn: Connection, version: int, *, insert: bool) -> None:
     if insert:
         conn.execute(settings.insert().values(key=VERSION_KEY, value=str(version)))
     else:
-        conn.execute(
-            text("UPDATE settings SET value = :v WHERE key = :k"), {"v": str(version), "k": VERSION_KEY}
-        )
+        conn.execute(text("UPDATE settings SET value = :v WHERE key = :k"), {"v": str(version), "k": VERSION_KEY})

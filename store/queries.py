@@ -73,8 +73,6 @@ class PostFilter:
         return replace(self, since=self.since - length, until=self.since - timedelta(days=1))
 
 
-
-
 def start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=timezone.utc)
 
@@ -624,7 +622,6 @@ def narrative_counts(conn: Connection, monitor: str, where: PostFilter, *, hourl
     frame = pd.DataFrame(rows, columns=["bin", "narrative", "posts"])
     frame["bin"] = _as_instants(frame["bin"])
     return frame.astype({"posts": int})
-
 
 
 def run_post_counts(conn: Connection, monitor: str, limit: int = 10) -> dict[int, int]:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from analyze.embeddings import MINILM_NAME, make_embedding_backend
-from analyze.pipeline import analyse
+from analyze.pipeline import analyze_monitor
 from analyze.sentiment import VaderBackend
 from analyze.topics import auto_min_topic_size, fit_topics, stop_words_for
 from collect.sources import SOURCES
@@ -66,9 +66,11 @@ def test_analysis_is_incremental_and_fills_every_table(engine, minilm):
     monitor = load_monitor(SORA_MONITOR)
     first = store_demo_pages(engine, monitor, slice(0, 3))
     embedder = Counting(minilm)
-    report = analyse(engine, monitor, sentiment=VaderBackend, embedder=lambda: embedder, embedding_name=MINILM_NAME)
+    report = analyze_monitor(
+        engine, monitor, sentiment=VaderBackend, embedder=lambda: embedder, embedding_name=MINILM_NAME
+    )
 
-    assert report.analysed == first == count(engine, post_analysis)
+    assert report.analyzed == first == count(engine, post_analysis)
     narrative_texts = sum(1 + len(n.examples) for n in monitor.narratives)  # embedded to score the posts
     assert embedder.texts - narrative_texts == first == count(engine, embeddings)
     assert report.topics is not None and 2 <= report.topics <= 25
@@ -87,33 +89,50 @@ def test_analysis_is_incremental_and_fills_every_table(engine, minilm):
     def must_not_load():
         raise AssertionError("a model was loaded with nothing to do")
 
-    again = analyse(engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=MINILM_NAME)
-    assert (again.analysed, again.embedded, again.topics) == (0, 0, None)
+    again = analyze_monitor(
+        engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=MINILM_NAME
+    )
+    assert (again.analyzed, again.embedded, again.topics) == (0, 0, None)
     assert count(engine, topic_models) == 1
 
     # New posts: only they are embedded, and they join the saved topics unless a refit is due.
     added = store_demo_pages(engine, monitor, slice(3, 4))
     embedder.texts = 0
-    third = analyse(engine, monitor, sentiment=VaderBackend, embedder=lambda: embedder, embedding_name=MINILM_NAME)
+    third = analyze_monitor(
+        engine, monitor, sentiment=VaderBackend, embedder=lambda: embedder, embedding_name=MINILM_NAME
+    )
     assert embedder.texts - narrative_texts == added == third.embedded
     assert (third.topics, third.placed) == (None, added) and count(engine, topic_models) == 1
     assert count(engine, post_topics) == first + added
 
     # On request, the topics are refitted over everything and keep their numbers where found again.
-    fourth = analyse(engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=MINILM_NAME,
-                     refit=True)
+    fourth = analyze_monitor(
+        engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=MINILM_NAME, refit=True
+    )
     assert fourth.refit_reason == "requested" and fourth.topic_posts == first + added
     assert count(engine, topic_models) == 2
 
 
 def test_topics_on_real_embeddings_separate_distinct_conversations(minilm):
     groups = {
-        "pay": ["Artists were never paid for testing Sora", "Unpaid beta testing for a billion-dollar company",
-                "They worked for free as testers and got nothing", "No compensation for months of feedback work"],
-        "video": ["The leaked clips have impressive lighting", "Hands and physics still look wrong in the videos",
-                  "1080p ten-second clips with smooth camera motion", "Video quality beats Runway in these samples"],
-        "security": ["The Hugging Face space used their API token", "Access keys were exposed in the front end",
-                     "They proxied requests through an early access endpoint", "The token was revoked after three hours"],
+        "pay": [
+            "Artists were never paid for testing Sora",
+            "Unpaid beta testing for a billion-dollar company",
+            "They worked for free as testers and got nothing",
+            "No compensation for months of feedback work",
+        ],
+        "video": [
+            "The leaked clips have impressive lighting",
+            "Hands and physics still look wrong in the videos",
+            "1080p ten-second clips with smooth camera motion",
+            "Video quality beats Runway in these samples",
+        ],
+        "security": [
+            "The Hugging Face space used their API token",
+            "Access keys were exposed in the front end",
+            "They proxied requests through an early access endpoint",
+            "The token was revoked after three hours",
+        ],
     }
     rng = np.random.default_rng(0)
     docs, truth = [], []

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from analyze.embeddings import E5_SMALL_NAME, make_embedding_backend
 from analyze.narratives import narrative_vectors, score, threshold_for
-from analyze.pipeline import analyse
+from analyze.pipeline import analyze_monitor
 from monitor.config import Narrative, load_monitor
 from monitor.errors import ConfigError
 from store.analysis import PostVerdict, save_embeddings, save_verdicts
@@ -144,7 +144,9 @@ def test_the_analysis_scores_every_post_and_the_store_answers(engine, e5):
         analysis=dataclasses.replace(load_monitor(SORA_MONITOR).analysis, embeddings="e5-small"),
     )
     store_posts(engine, e5, [text for _, text in POSTS])
-    report = analyse(engine, monitor, sentiment=must_not_load, embedder=lambda: e5, embedding_name=E5_SMALL_NAME)
+    report = analyze_monitor(
+        engine, monitor, sentiment=must_not_load, embedder=lambda: e5, embedding_name=E5_SMALL_NAME
+    )
     assert report.narrative_posts == len(POSTS)
     with engine.connect() as conn:
         rows = conn.execute(select(func.count()).select_from(post_narratives)).scalar()
@@ -165,17 +167,19 @@ def test_the_analysis_scores_every_post_and_the_store_answers(engine, e5):
     assert set(json.loads(arabic["narrative_scores"])) == {n.name for n in monitor.narratives}
 
     # Nothing new: no model loads. New posts: only they are scored.
-    again = analyse(engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=E5_SMALL_NAME)
+    again = analyze_monitor(
+        engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=E5_SMALL_NAME
+    )
     assert again.narrative_posts == 0
     store_posts(engine, e5, ["Sora's leaked clips have wobbly physics and melting hands"], first_id=100)
-    more = analyse(engine, monitor, sentiment=must_not_load, embedder=lambda: e5, embedding_name=E5_SMALL_NAME)
+    more = analyze_monitor(engine, monitor, sentiment=must_not_load, embedder=lambda: e5, embedding_name=E5_SMALL_NAME)
     assert more.narrative_posts == 1
 
     # Changed definitions: every post is scored again, once.
     stricter = dataclasses.replace(
         monitor, narratives=tuple(dataclasses.replace(n, threshold=0.99) for n in monitor.narratives)
     )
-    redo = analyse(engine, stricter, sentiment=must_not_load, embedder=lambda: e5, embedding_name=E5_SMALL_NAME)
+    redo = analyze_monitor(engine, stricter, sentiment=must_not_load, embedder=lambda: e5, embedding_name=E5_SMALL_NAME)
     assert redo.narrative_posts == len(POSTS) + 1
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(post_narratives)).scalar() == rows + 6

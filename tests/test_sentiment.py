@@ -12,7 +12,7 @@ from sqlalchemy import select
 from analyze import sentiment_tool
 from analyze.cli import main as analyze_main
 from analyze.lexical import char_ngrams, word_ngrams
-from analyze.pipeline import analyse, query_words
+from analyze.pipeline import analyze_monitor, query_words
 from analyze.sentiment import MultilingualBackend, VaderBackend, readable
 from analyze.sentiment_model import MODEL_PATH
 from analyze.text import term_masker
@@ -90,7 +90,7 @@ def test_a_neutral_post_naming_the_leak_is_not_negative_because_of_the_word(engi
         post = Post(platform="hackernews", native_id="1", text=text, created_at=_now(), url=None)
         save_posts(conn, [post], run_id=run, source="hackernews", demo=True)
 
-    analyse(engine, monitor, sentiment=VaderBackend, embedder=FlatEmbedder, embedding_name=FlatEmbedder.name)
+    analyze_monitor(engine, monitor, sentiment=VaderBackend, embedder=FlatEmbedder, embedding_name=FlatEmbedder.name)
     with engine.connect() as conn:
         assert conn.execute(select(post_analysis.c.sentiment)).scalar_one() == "neutral"
 
@@ -110,7 +110,9 @@ def test_the_pipeline_stores_all_three_probabilities(engine, multilingual):
             Post(platform="hackernews", native_id="2", text="Sora leak 🔥🔥", created_at=_now(), url=None),
         ]
         save_posts(conn, posts, run_id=run, source="hackernews", demo=True)
-    analyse(engine, monitor, sentiment=lambda: multilingual, embedder=FlatEmbedder, embedding_name=FlatEmbedder.name)
+    analyze_monitor(
+        engine, monitor, sentiment=lambda: multilingual, embedder=FlatEmbedder, embedding_name=FlatEmbedder.name
+    )
     with engine.connect() as conn:
         rows = conn.execute(select(post_analysis).order_by(post_analysis.c.post_id)).all()
     loved, emoji = rows

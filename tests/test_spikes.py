@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from analyze.embeddings import MINILM_NAME
-from analyze.pipeline import analyse
+from analyze.pipeline import analyze_monitor
 from analyze.spikes import DAILY, HOURLY, SpikeSettings, detect_spikes, find_bursts, rolling_baseline
 from monitor.config import load_monitor
 from murmur.spikes import main as spikes_main
@@ -191,7 +191,9 @@ def test_analysis_stores_spikes_and_murmur_spikes_lists_them(engine, capsys, wri
         raise AssertionError("nothing to analyse: no model should load")
 
     monitor = load_monitor(path)
-    report = analyse(engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=MINILM_NAME)
+    report = analyze_monitor(
+        engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=MINILM_NAME
+    )
     with engine.connect() as conn:
         stored = stored_spikes(conn, monitor.name)
     assert report.spikes == len(stored) > 0
@@ -219,6 +221,6 @@ def test_analysis_stores_spikes_and_murmur_spikes_lists_them(engine, capsys, wri
     assert quiet.out == "" and "no spikes in sora-leak" in quiet.err
 
     # A second analysis recomputes the same spikes, it does not add to them.
-    analyse(engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=MINILM_NAME)
+    analyze_monitor(engine, monitor, sentiment=must_not_load, embedder=must_not_load, embedding_name=MINILM_NAME)
     with engine.connect() as conn:
         assert [s.key for s in stored_spikes(conn, monitor.name)] == [s.key for s in stored]
