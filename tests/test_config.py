@@ -152,3 +152,9 @@ def test_end_includes_its_whole_day(write_monitor):
 def test_a_toml_file_nested_too_deeply_is_a_config_error(write_monitor):
     with pytest.raises(ConfigError, match=r"nested too deeply|not valid TOML"):
         load_monitor(write_monitor("x = " + "[" * 100_000 + "]" * 100_000 + "\n"))
+
+
+def test_the_readme_shows_the_sora_monitor_file_as_it_is():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("shows every key:\n\n```toml\n", 1)[1].split("```\n", 1)[0]
+    assert shown == SORA_MONITOR.read_text(encoding="utf-8")
