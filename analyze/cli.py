@@ -39,7 +39,7 @@ def parse_args(argv: list[str] | None = None, prog: str = "python -m analyze") -
         "Analyse the posts a monitor has collected: language, sentiment, embeddings and topics. "
         "Incremental: only posts not yet analysed are processed; new posts join the saved topics, "
         "which are refitted when many new posts fit none, when the corpus has doubled, or with --refit.",
-        "0 done, 2 bad monitor file or model setting.",
+        "0 done, 2 bad monitor file or model setting, 130 interrupted (what was committed stays).",
     )
     parser.add_argument(
         "--refit",

@@ -30,7 +30,7 @@ def parse_args(argv: list[str] | None, prog: str) -> argparse.Namespace:
         prog,
         "Export a monitor's posts, one row per post, with every analysis result the store holds "
         "(language, sentiment, topic…). Authors appear only as their stored pseudonym.",
-        "0 done, 2 bad monitor file or option.",
+        "0 done, 2 bad monitor file or option, 130 interrupted.",
     )
     parser.add_argument("--format", required=True, choices=FORMATS, help="output format")
     parser.add_argument("--output", metavar="PATH", type=Path, help="file to write (default: stdout)")

@@ -22,7 +22,7 @@ def parse_args(argv: list[str] | None, prog: str) -> argparse.Namespace:
         prog,
         "List the spikes (bursts in volume, hourly and daily, per source, language, topic and narrative) "
         "that the last `murmur analyze` found, newest first, with the slices that drove them.",
-        "0 done, 2 bad monitor file or option.",
+        "0 done, 2 bad monitor file or option, 130 interrupted.",
     )
     parser.add_argument(
         "--since", type=since_arg, metavar="DATE", help="spikes still running on or after this day (UTC)"

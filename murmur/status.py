@@ -31,7 +31,7 @@ def parse_args(argv: list[str] | None, prog: str) -> argparse.Namespace:
         prog,
         "Show the last collection runs and each source's health (ok, degraded: some pages broken, "
         "failed: the source stopped), with counts, durations and errors.",
-        "0 done, 2 bad monitor file or option.",
+        "0 done, 2 bad monitor file or option, 130 interrupted.",
         monitor_required=False,
     )
     parser.add_argument("--runs", type=int, default=5, metavar="N", help="how many runs to show (default 5)")
