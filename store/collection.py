@@ -247,13 +247,14 @@ def _row(post: Post, key: bytes, keep_handles: bool, demo: bool, now: datetime) 
 
 def _without_tombstoned(conn: Connection, rows: list[dict]) -> list[dict]:
     platforms = {r["platform"] for r in rows}
-    stones: set[tuple[str, str, str]] = set(
-        conn.execute(
+    stones = {
+        (row.platform, row.kind, row.value)
+        for row in conn.execute(
             select(tombstones.c.platform, tombstones.c.kind, tombstones.c.value).where(
                 tombstones.c.platform.in_(platforms)
             )
-        ).all()
-    )
+        )
+    }
     if not stones:
         return rows
     return [
