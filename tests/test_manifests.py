@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 
 import pytest
 
@@ -80,7 +81,8 @@ def test_an_analysis_records_its_manifest_and_status_shows_it(engine, capsys, wr
 
 @pytest.mark.parametrize("seed", ["-1", "1.5", '"42"'])
 def test_the_seed_is_checked(write_monitor, seed):
-    text = SORA_MONITOR.read_text(encoding="utf-8").replace("[analysis]", f"[analysis]\nseed = {seed}")
+    text = re.sub(r"(?m)^seed = .*$", f"seed = {seed}", SORA_MONITOR.read_text(encoding="utf-8"))
+    assert f"seed = {seed}" in text
     with pytest.raises(ConfigError) as caught:
         load_monitor(write_monitor(text))
     assert "analysis.seed" in str(caught.value)
