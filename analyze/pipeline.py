@@ -10,7 +10,8 @@ Order matters and each step commits in batches, so an interrupted run keeps what
    (analyze.topic_refresh says when), and keeps each topic's durable number.
 4. narratives: every embedded post scored against each of the monitor's narratives (all posts again
    when the narratives or the model changed);
-5. spikes, recomputed over all the monitor's posts (cheap: counting), explained by the slices above.
+5. spikes, recomputed over all the monitor's posts (cheap: counting), explained by the slices above;
+6. the dashboard's post counts (store.post_counts): the hours whose posts changed are recounted.
 Models are loaded only when a step has work for them.
 """
 
@@ -49,6 +50,7 @@ from store.narratives import (
     scored_post_ids,
     stored_fingerprint,
 )
+from store.post_counts import refresh as refresh_post_counts
 from store.spikes import save_spikes, spike_events
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,7 @@ def analyze_monitor(
         report.topics, report.topic_posts, report.refit_reason = update.topics, update.posts, update.refit
     _score_narratives(engine, monitor, embedder, embedding_name, progress, report)
     _find_spikes(engine, monitor, embedding_name, progress, report)
+    refresh_post_counts(engine)
     return report
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from dashboard_pages import view
 from murmur.export import WRITERS
 from store.exports import ExportFilter, export_rows
-from store.queries import filter_conditions
+from store.filters import filter_conditions
 
 MIME = {"csv": "text/csv", "jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
 

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from monitor.cli import MONITOR_ENV, MONITOR_FILE_ENV
 from store import health, queries
 from store.db import open_store
-from store.queries import SENTIMENTS, UNSCORED, PostFilter
+from store.filters import SENTIMENTS, UNSCORED, PostFilter
 
 TTL_SECONDS = 600
 HEALTH_READERS = {"source_health", "collection_gaps"}  # store.health: the collection's health, as `murmur status`

@@ -21,6 +21,7 @@ from sqlalchemy.schema import CreateIndex
 
 from monitor.errors import MurmurError
 from monitor.normalize import normalize
+from store import count_triggers
 from store.locks import hold
 from store.schema import (
     cursors,
@@ -28,6 +29,10 @@ from store.schema import (
     metadata,
     narrative_sets,
     post_analysis,
+    post_counts_daily,
+    post_counts_hourly,
+    post_counts_stale,
+    post_counts_state,
     post_narratives,
     post_topics,
     posts,
@@ -161,6 +166,17 @@ _DASHBOARD_INDEXES = [
 ]
 
 
+def _post_counts(conn: Connection) -> None:
+    """Post counts per hour for the dashboard (issue 11): new tables and the triggers that mark stale hours.
+
+    The counts start empty; the next `murmur analyze` counts every monitor (until then the dashboard
+    counts the posts, as before).
+    """
+    for table in (post_counts_hourly, post_counts_daily, post_counts_stale, post_counts_state):
+        table.create(conn, checkfirst=True)
+    count_triggers.install(conn)
+
+
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _cursor_state,
     3: _runs_owner_and_tombstones,
@@ -170,6 +186,7 @@ STEPS: dict[int, Callable[[Connection], None]] = {
     7: _manifest_table,
     8: _narrative_tables,
     9: _dashboard_indexes,
+    10: _post_counts,
 }
 CURRENT_VERSION = 1 + len(STEPS)
 
@@ -200,6 +217,7 @@ def _migrate(conn: Connection) -> int:
     version = stored_version(conn)
     if version is None:
         metadata.create_all(conn)
+        count_triggers.install(conn)
         _stamp(conn, CURRENT_VERSION, insert=True)
         return CURRENT_VERSION
     if version > CURRENT_VERSION:

@@ -9,31 +9,37 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
-    ColumnElement,
     Connection,
-    FromClause,
-    Select,
-    and_,
     case,
     distinct,
     func,
     literal,
-    or_,
     select,
 )
 
-from monitor.normalize import normalize
-from store import schema
+from store import post_counts, schema
 from store.analysis import monitor_post_ids
+from store.filters import (
+    PENDING,
+    UNSCORED,
+    PostFilter,
+    monitor_names,
+    scoped,
+    start_of,
+    time_bin,
+    topic_model_id,
+)
 from store.health import classify
 from store.schema import (
     post_analysis,
+    post_counts_stale,
+    post_counts_state,
     post_narratives,
     post_topics,
     posts,
@@ -46,47 +52,16 @@ from store.schema import (
 from store.timeutil import as_utc
 from store.topic_models import latest_topic_model
 
-SENTIMENTS = ("negative", "neutral", "positive")
-UNSCORED = "unscored"  # the sentiment filter's name for posts the model could not judge
-PENDING = "pending"  # the language of a post the analysis has not reached yet
-
-
-@dataclass(frozen=True)
-class PostFilter:
-    """The dashboard's filters; an empty tuple means "any". Days are UTC and both ends inclusive."""
-
-    since: date | None = None
-    until: date | None = None
-    sources: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    topics: tuple[int, ...] = ()
-    sentiments: tuple[str, ...] = ()
-    q: str = ""
-    # Watchlist narratives (only when the narrative analysis has written `post_narratives`).
-    narratives: tuple[str, ...] = ()
-
-    def shifted_back(self) -> PostFilter:
-        """The same filter over the period of equal length just before this one (for "change vs before")."""
-        if self.since is None or self.until is None:
-            return self
-        length = self.until - self.since + timedelta(days=1)
-        return replace(self, since=self.since - length, until=self.since - timedelta(days=1))
-
-
-def start_of(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=timezone.utc)
-
-
-def monitor_names(conn: Connection) -> list[str]:
-    return list(conn.execute(select(runs.c.monitor).distinct().order_by(runs.c.monitor)).scalars())
-
 
 def data_version(conn: Connection, monitor: str) -> tuple[Any, ...]:
     """What changes when a run lands or an analysis writes: the dashboard's caches are keyed on it."""
     run = conn.execute(select(func.max(runs.c.id), func.max(runs.c.finished_at)).where(runs.c.monitor == monitor)).one()
     model = latest_topic_model(conn, monitor)
     analysed = conn.execute(select(func.max(post_analysis.c.analysed_at))).scalar()
-    return (run[0], str(run[1]), model["id"] if model else None, str(analysed))
+    # Posts forgotten or deleted mark their hours stale; a recount clears the marks and stamps the state.
+    stale = conn.execute(select(func.max(post_counts_stale.c.id))).scalar()
+    counted = conn.execute(select(func.max(post_counts_state.c.counted_at))).scalar()
+    return (run[0], str(run[1]), model["id"] if model else None, str(analysed), stale, str(counted))
 
 
 def is_demo(conn: Connection, monitor: str) -> bool:
@@ -95,73 +70,6 @@ def is_demo(conn: Connection, monitor: str) -> bool:
         conn.execute(select(runs.c.id).where(runs.c.monitor == monitor, runs.c.mode == "demo").limit(1)).first()
         is not None
     )
-
-
-def _topic_model_id(conn: Connection, monitor: str) -> int:
-    model = latest_topic_model(conn, monitor)
-    return int(model["id"]) if model else -1
-
-
-def _scoped(conn: Connection, monitor: str, where: PostFilter, query: Select, model_id: int) -> Select:
-    """`query` over the monitor's posts narrowed by the filter, joined to the analysis tables it uses.
-
-    A table joins only when the query's columns or the filter need it: each join is a lookup per post.
-    """
-    used = set(query.columns_clause_froms)
-    source: FromClause = posts
-    if post_analysis in used or where.languages or where.sentiments:
-        source = source.outerjoin(post_analysis, post_analysis.c.post_id == posts.c.id)
-    if post_topics in used or where.topics:
-        source = source.outerjoin(
-            post_topics, and_(post_topics.c.post_id == posts.c.id, post_topics.c.model_id == model_id)
-        )
-    query = query.select_from(source)
-    if monitor_names(conn) != [monitor]:  # one monitor in the store (the usual case): every post is its
-        query = query.where(posts.c.id.in_(monitor_post_ids(monitor)))
-    return query.where(*filter_conditions(where))
-
-
-def filter_conditions(where: PostFilter) -> list[ColumnElement[bool]]:
-    """The filter as SQL conditions on posts, post_analysis and post_topics (joined by the caller)."""
-    conditions: list[ColumnElement[bool]] = []
-    if where.since is not None:
-        conditions.append(posts.c.created_at >= start_of(where.since))
-    if where.until is not None:
-        conditions.append(posts.c.created_at < start_of(where.until + timedelta(days=1)))
-    if where.sources:
-        conditions.append(posts.c.platform.in_(where.sources))
-    if where.languages:
-        known = [code for code in where.languages if code != PENDING]
-        options = [post_analysis.c.language.in_(known)] if known else []
-        if PENDING in where.languages:
-            options.append(post_analysis.c.language.is_(None))
-        conditions.append(or_(*options))
-    if where.sentiments:
-        scored = [label for label in where.sentiments if label != UNSCORED]
-        options = [post_analysis.c.sentiment.in_(scored)] if scored else []
-        if UNSCORED in where.sentiments:
-            options.append(post_analysis.c.sentiment.is_(None))
-        conditions.append(or_(*options))
-    if where.topics:
-        conditions.append(post_topics.c.topic.in_(where.topics))
-    if where.narratives:
-        members = select(post_narratives.c.post_id).where(
-            post_narratives.c.narrative.in_(where.narratives), post_narratives.c.member.is_(True)
-        )
-        conditions.append(posts.c.id.in_(members))
-    folded = normalize(where.q) if where.q else ""
-    if folded:
-        for word in folded.split(" "):  # every word, anywhere in the title or text
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            conditions.append(posts.c.search_text.like(pattern, escape="\\"))
-    return conditions
-
-
-def _time_bin(conn: Connection, hourly: bool) -> ColumnElement[Any]:
-    """The start of each post's hour or day, as the database computes it (text on SQLite)."""
-    if conn.dialect.name == "sqlite":
-        return func.substr(posts.c.created_at, 1, 13 if hourly else 10)
-    return func.date_trunc("hour" if hourly else "day", posts.c.created_at)
 
 
 def _as_instants(values: pd.Series) -> pd.Series:
@@ -179,7 +87,7 @@ def facets(conn: Connection, monitor: str, daily: pd.DataFrame | None = None) ->
     `daily` (the unfiltered `counts_over_time` by day, which the Overview draws anyway) already holds
     the range and the counts; without it they are read with one pass per index.
     """
-    model_id = _topic_model_id(conn, monitor)
+    model_id = topic_model_id(conn, monitor)
     labels = conn.execute(
         select(topics.c.topic, topics.c.label)
         .where(topics.c.model_id == model_id, topics.c.topic >= 0)
@@ -205,7 +113,7 @@ def _counts_from(daily: pd.DataFrame) -> dict[str, Any]:
 def _counted_facets(conn: Connection, monitor: str, model_id: int) -> dict[str, Any]:
     everything = PostFilter()
     first, last, total = conn.execute(
-        _scoped(
+        scoped(
             conn,
             monitor,
             everything,
@@ -214,7 +122,7 @@ def _counted_facets(conn: Connection, monitor: str, model_id: int) -> dict[str, 
         )
     ).one()
     sources = conn.execute(
-        _scoped(conn, monitor, everything, select(posts.c.platform, func.count()), model_id)
+        scoped(conn, monitor, everything, select(posts.c.platform, func.count()), model_id)
         .group_by(posts.c.platform)
         .order_by(func.count().desc())
     ).all()
@@ -242,21 +150,14 @@ def counts_over_time(conn: Connection, monitor: str, where: PostFilter, *, hourl
 
     Columns: bin (UTC timestamp), source, language, sentiment, posts.
     """
-    model_id = _topic_model_id(conn, monitor)
-    when = _time_bin(conn, hourly).label("bin")
-    language = func.coalesce(post_analysis.c.language, literal(PENDING)).label("language")
-    sentiment = func.coalesce(post_analysis.c.sentiment, literal(UNSCORED)).label("sentiment")
-    query = _scoped(conn, monitor, where, select(when, posts.c.platform, language, sentiment, func.count()), model_id)
-    rows = conn.execute(query.group_by(when, posts.c.platform, language, sentiment)).all()
-    frame = pd.DataFrame(rows, columns=["bin", "source", "language", "sentiment", "posts"])
+    frame = post_counts.grouped(conn, monitor, where, ("bin", "source", "language", "sentiment"), hourly=hourly)
     frame["bin"] = _as_instants(frame["bin"])
-    frame["posts"] = frame["posts"].astype(int)
-    return frame
+    return frame.astype({"posts": int})
 
 
 def post_count(conn: Connection, monitor: str, where: PostFilter) -> int:
-    model_id = _topic_model_id(conn, monitor)
-    return int(conn.execute(_scoped(conn, monitor, where, select(func.count()), model_id)).scalar() or 0)
+    frame = post_counts.grouped(conn, monitor, where, (), hourly=False)
+    return int(frame["posts"].sum())
 
 
 def topic_counts(conn: Connection, monitor: str, where: PostFilter, *, hourly: bool) -> pd.DataFrame:
@@ -264,11 +165,8 @@ def topic_counts(conn: Connection, monitor: str, where: PostFilter, *, hourly: b
 
     Columns: bin, topic, posts.
     """
-    model_id = _topic_model_id(conn, monitor)
-    when = _time_bin(conn, hourly).label("bin")
-    query = _scoped(conn, monitor, where, select(when, post_topics.c.topic, func.count()), model_id)
-    rows = conn.execute(query.where(post_topics.c.topic.is_not(None)).group_by(when, post_topics.c.topic)).all()
-    frame = pd.DataFrame(rows, columns=["bin", "topic", "posts"])
+    frame = post_counts.grouped(conn, monitor, where, ("bin", "topic"), hourly=hourly)
+    frame = frame[frame["topic"].notna()].reset_index(drop=True)
     frame["bin"] = _as_instants(frame["bin"])
     return frame.astype({"topic": int, "posts": int})
 
@@ -278,18 +176,8 @@ def topic_breakdown(conn: Connection, monitor: str, where: PostFilter) -> pd.Dat
 
     Columns: topic, source, language, sentiment, posts.
     """
-    model_id = _topic_model_id(conn, monitor)
-    language = func.coalesce(post_analysis.c.language, literal(PENDING)).label("language")
-    sentiment = func.coalesce(post_analysis.c.sentiment, literal(UNSCORED)).label("sentiment")
-    query = _scoped(
-        conn, monitor, where, select(post_topics.c.topic, posts.c.platform, language, sentiment, func.count()), model_id
-    )
-    rows = conn.execute(
-        query.where(post_topics.c.topic.is_not(None)).group_by(
-            post_topics.c.topic, posts.c.platform, language, sentiment
-        )
-    ).all()
-    frame = pd.DataFrame(rows, columns=["topic", "source", "language", "sentiment", "posts"])
+    frame = post_counts.grouped(conn, monitor, where, ("topic", "source", "language", "sentiment"), hourly=False)
+    frame = frame[frame["topic"].notna()].reset_index(drop=True)
     return frame.astype({"topic": int, "posts": int})
 
 
@@ -357,9 +245,9 @@ def post_page(
     `ids` narrows to given posts (a topic's representatives, a copy-paste group). Authors are the
     stored pseudonym only; `engagement` is likes + reposts + replies (missing counts as 0).
     """
-    model_id = _topic_model_id(conn, monitor)
+    model_id = topic_model_id(conn, monitor)
     engagement = schema.engagement.label("engagement")
-    query = _scoped(
+    query = scoped(
         conn,
         monitor,
         where,
@@ -478,8 +366,8 @@ def pseudonym(author_hash: str | None) -> str:
 
 def top_authors(conn: Connection, monitor: str, where: PostFilter, limit: int = 25) -> pd.DataFrame:
     """The most active pseudonymous authors: posts, languages, sources, first and last seen."""
-    model_id = _topic_model_id(conn, monitor)
-    query = _scoped(
+    model_id = topic_model_id(conn, monitor)
+    query = scoped(
         conn,
         monitor,
         where,
@@ -519,8 +407,8 @@ def copy_paste_groups(
     fall together; a group of several authors is a possible copy-paste campaign. Short texts are left
     out (many people write "wow"). Columns: text, posts, authors, sources, first, last, post_ids.
     """
-    model_id = _topic_model_id(conn, monitor)
-    query = _scoped(
+    model_id = topic_model_id(conn, monitor)
+    query = scoped(
         conn,
         monitor,
         where,
@@ -550,8 +438,8 @@ def copy_paste_groups(
 
 def group_post_ids(conn: Connection, monitor: str, where: PostFilter, folded_text: str, limit: int = 200) -> list[int]:
     """The posts of one copy-paste group (same folded text), newest first."""
-    model_id = _topic_model_id(conn, monitor)
-    query = _scoped(conn, monitor, where, select(posts.c.id), model_id).where(posts.c.search_text == folded_text)
+    model_id = topic_model_id(conn, monitor)
+    query = scoped(conn, monitor, where, select(posts.c.id), model_id).where(posts.c.search_text == folded_text)
     return list(conn.execute(query.order_by(posts.c.created_at.desc()).limit(limit)).scalars())
 
 
@@ -610,9 +498,9 @@ def narrative_names(conn: Connection, monitor: str) -> list[str]:
 
 def narrative_counts(conn: Connection, monitor: str, where: PostFilter, *, hourly: bool) -> pd.DataFrame:
     """Posts per time bin and narrative (members only), within the filters. Columns: bin, narrative, posts."""
-    model_id = _topic_model_id(conn, monitor)
-    when = _time_bin(conn, hourly).label("bin")
-    query = _scoped(conn, monitor, where, select(when, post_narratives.c.narrative, func.count()), model_id)
+    model_id = topic_model_id(conn, monitor)
+    when = time_bin(conn, hourly).label("bin")
+    query = scoped(conn, monitor, where, select(when, post_narratives.c.narrative, func.count()), model_id)
     query = query.where(
         post_narratives.c.post_id == posts.c.id,
         post_narratives.c.monitor == monitor,

@@ -290,3 +290,55 @@ narrative_sets = Table(
     Column("definitions", Text, nullable=False),  # JSON: name, description, examples, threshold
     Column("scored_at", DateTime(timezone=True), nullable=False),
 )
+
+# Post counts per monitor, UTC hour (or day) and the dashboard's dimensions, kept by store.post_counts
+# so the dashboard sums a few thousand rows instead of grouping a million posts. `language` is
+# "pending" for posts not analysed yet and `sentiment` "unscored" where no model judged the post, as
+# the dashboard names them; `topic` is the post's topic under the monitor's latest topic model (NULL:
+# none). Daily rows are sums of the hourly ones.
+post_counts_hourly = Table(
+    "post_counts_hourly",
+    metadata,
+    Column("monitor", String(128), nullable=False),
+    Column("hour", String(13), nullable=False),  # "2024-11-26 08"
+    Column("source", String(32), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("sentiment", String(16), nullable=False),
+    Column("topic", Integer),
+    Column("posts", Integer, nullable=False),
+    Index("ix_post_counts_hourly", "monitor", "hour"),
+)
+
+post_counts_daily = Table(
+    "post_counts_daily",
+    metadata,
+    Column("monitor", String(128), nullable=False),
+    Column("day", String(10), nullable=False),  # "2024-11-26"
+    Column("source", String(32), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("sentiment", String(16), nullable=False),
+    Column("topic", Integer),
+    Column("posts", Integer, nullable=False),
+    Index("ix_post_counts_daily", "monitor", "day"),
+)
+
+# Hours whose counts no longer match the posts: database triggers add a row whenever a post, its
+# analysis, its topic or its run links change in that hour. Readers count those hours from the posts
+# themselves; store.post_counts.refresh recounts them and deletes exactly the rows it read.
+post_counts_stale = Table(
+    "post_counts_stale",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hour", String(13), nullable=False),
+    Index("ix_post_counts_stale_hour", "hour"),
+)
+
+# Per monitor, the topic model the counts' `topic` column follows: counts by topic are read only while
+# it is still the latest model (a refit recounts everything).
+post_counts_state = Table(
+    "post_counts_state",
+    metadata,
+    Column("monitor", String(128), primary_key=True),
+    Column("model_id", Integer, nullable=False),  # -1: the monitor had no topic model
+    Column("counted_at", DateTime(timezone=True), nullable=False),
+)
