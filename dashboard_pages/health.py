@@ -1,4 +1,5 @@
-"""Collection health: the last runs, each source's verdict in them, errors, and days a source brought nothing."""
+"""Collection health: the last runs, each source's verdict in them, errors, run manifests, and days a
+source brought nothing."""
 
 from __future__ import annotations
 
@@ -61,6 +62,25 @@ if summaries:
         st.code("\n".join(errors[:50]), language=None, wrap_lines=True)
     else:
         st.success("No errors in the last runs.")
+st.subheader("Run manifests")
+manifests = current.about("run_manifest_table")
+if manifests.empty:
+    st.info("No run manifest yet: each collection and analysis run writes one when it ends.")
+else:
+    st.dataframe(
+        manifests.drop(columns=["manifest"]),
+        hide_index=True,
+        width="stretch",
+        column_config={"finished": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+    )
+    st.caption("What each run was: Murmur's version and commit, the monitor file's hash, sources or models, seed.")
+    chosen = st.selectbox(
+        "Full manifest of",
+        list(range(len(manifests))),
+        format_func=lambda i: f"{manifests.at[i, 'kind']} · finished {manifests.at[i, 'finished']:%Y-%m-%d %H:%M}",
+        key="manifest_choice",
+    )
+    st.code(manifests.at[chosen, "manifest"], language="json")
 st.subheader("Coverage: posts per source and day")
 daily = current.query("counts_over_time", where=PostFilter(), hourly=False)
 if daily.empty:

@@ -36,6 +36,7 @@ from store.filters import (
     topic_model_id,
 )
 from store.health import classify
+from store.manifests import recent_manifests
 from store.schema import (
     post_analysis,
     post_counts_stale,
@@ -604,3 +605,47 @@ def _source_run(source: str, tally: dict) -> SourceRun:
         **{key: int(tally.get(key) or 0) for key in ("pages", "failed_pages", "fetched", "matched", "new", "updated")},
         error=tally.get("error"),
     )
+
+
+MANIFEST_COLUMNS = ["kind", "run", "finished", "seconds", "murmur", "commit", "monitor file", "what", "manifest"]
+
+
+def run_manifest_table(conn: Connection, monitor: str, limit: int = 20) -> pd.DataFrame:
+    """The newest collection and analysis manifests: what ran, with which Murmur, monitor file and models.
+
+    Columns: kind, run (the collection run's id), finished, seconds, murmur (version), commit,
+    monitor file (sha256 prefix), what (sources, or backends, seed and counts), manifest (the JSON).
+    """
+    records = []
+    for stored in recent_manifests(conn, monitor, limit=limit):
+        manifest = stored.manifest
+        murmur, definition = manifest.get("murmur") or {}, manifest.get("monitor") or {}
+        records.append(
+            {
+                "kind": stored.kind,
+                "run": stored.run_id,
+                "finished": stored.finished_at,
+                "seconds": round(stored.seconds, 1),
+                "murmur": murmur.get("version"),
+                "commit": (murmur.get("commit") or "")[:12] or None,
+                "monitor file": (definition.get("sha256") or "")[:12] or None,
+                "what": _manifest_summary(manifest),
+                "manifest": json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str),
+            }
+        )
+    frame = pd.DataFrame(records, columns=MANIFEST_COLUMNS)
+    frame["run"] = frame["run"].astype("Int64")
+    return frame
+
+
+def _manifest_summary(manifest: dict[str, Any]) -> str:
+    """ "sources: hackernews, mastodon" for a collection; backends, seed and counts for an analysis."""
+    if manifest.get("kind") == "analyze":
+        backends, counts = manifest.get("backends") or {}, manifest.get("counts") or {}
+        parts = [f"{step} {name}" for step, name in backends.items() if name]
+        parts.append(f"seed {manifest.get('seed')}")
+        parts.extend(f"{key} {value}" for key, value in counts.items() if isinstance(value, int) and value)
+        return " · ".join(parts)
+    sources = manifest.get("sources") or {}
+    enabled = [name for name, options in sources.items() if not isinstance(options, dict) or options.get("enabled")]
+    return "sources: " + (", ".join(enabled) or "—")

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from store.analysis import PostVerdict, save_verdicts
 from store.collection import finish_run, save_posts, start_run
 from store.post import Post
+from store.post_counts import refresh
 from store.topic_models import TopicRecord, save_topic_model
 
 MONITOR = "sora-leak"
@@ -101,4 +102,5 @@ def seed_store(engine: Engine, *, demo: bool = False) -> dict[str, int]:
             topic_records=topics,
             assignments=[(ids[p.native_id], row[3], None) for p, row in zip(items, POSTS, strict=True)],
         )
+    refresh(engine)  # as `murmur analyze` ends: the dashboard reads the post counts
     return ids

@@ -216,6 +216,53 @@ def test_collection_health_lists_runs_and_sources(app):
     assert any("No errors" in s.value for s in at.success)
 
 
+def test_collection_health_shows_the_run_manifests(app, engine):
+    from store.manifests import save_manifest
+
+    seed_store(engine)
+    with engine.connect() as conn:
+        run_id = conn.execute(text("SELECT max(id) FROM runs")).scalar()
+    at_ = datetime(2024, 12, 1, 9, 0, tzinfo=timezone.utc)
+    base = {"murmur": {"version": "0.2.0", "commit": "1a2b3c4d5e6f7a8b"}, "monitor": {"sha256": "9f8e7d6c5b4a3928"}}
+    with engine.begin() as conn:
+        save_manifest(
+            conn,
+            monitor=MONITOR,
+            kind="collect",
+            run_id=run_id,
+            started_at=at_,
+            finished_at=at_ + timedelta(seconds=42),
+            manifest={
+                **base,
+                "kind": "collect",
+                "sources": {"hackernews": {"enabled": True}, "reddit": {"enabled": False}},
+            },
+        )
+        save_manifest(
+            conn,
+            monitor=MONITOR,
+            kind="analyze",
+            started_at=at_ + timedelta(minutes=5),
+            finished_at=at_ + timedelta(minutes=6),
+            manifest={
+                **base,
+                "kind": "analyze",
+                "backends": {"sentiment": "vader"},
+                "seed": 7,
+                "counts": {"analyzed": 14},
+            },
+        )
+    at = app(seed=False, page="health")
+    table = next(d.value for d in at.dataframe if "commit" in d.value.columns)
+    assert list(table["kind"]) == ["analyze", "collect"]
+    assert list(table["run"].astype("object")) == [pd.NA, run_id]
+    assert set(table["commit"]) == {"1a2b3c4d5e6f"} and set(table["monitor file"]) == {"9f8e7d6c5b4a"}
+    assert table["what"].iloc[0] == "sentiment vader · seed 7 · analyzed 14"
+    assert table["what"].iloc[1] == "sources: hackernews"
+    shown = json.loads(at.code[-1].value)
+    assert shown["seed"] == 7 and shown["backends"] == {"sentiment": "vader"}
+
+
 def test_narratives_wait_for_their_analysis(app):
     at = app(page="narratives")
     assert "not analysed yet" in at.info[0].value
