@@ -174,22 +174,38 @@ def coverage(grid: pd.DataFrame) -> alt.Chart:
     )
 
 
-def spike_rules(marks: pd.DataFrame) -> alt.Chart:
-    """A dashed line at each spike's start; the tooltip says how big it was and what drove it."""
-    return (
-        alt.Chart(marks)
+def spike_rules(marks: pd.DataFrame) -> alt.LayerChart:
+    """A dashed line at each spike's start: black for the whole volume, in its source's colour for a
+    source's own spike (with a dot on top, so two at one time both show). The tooltip says how big it
+    was and what drove it."""
+    marks = marks.assign(series=marks["source"].fillna("all sources"))
+    tooltip = [
+        alt.Tooltip("series:N", title="spike of"),
+        alt.Tooltip("start:T", title="from", format="%d %b %Y %H:%M"),
+        alt.Tooltip("end:T", title="to", format="%d %b %Y %H:%M"),
+        "posts:Q",
+        alt.Tooltip("baseline:Q", format=".1f", title="usual"),
+        alt.Tooltip("explanation:N", title="drivers"),
+    ]
+    whole = marks[marks["source"].isna()]
+    per_source = marks[marks["source"].notna()]
+    layers = [
+        alt.Chart(whole)
         .mark_rule(color="#222222", strokeDash=[4, 3], strokeWidth=1.5)
+        .encode(x=alt.X("start:T"), tooltip=tooltip),
+        alt.Chart(per_source)
+        .mark_rule(strokeDash=[2, 2], strokeWidth=1.5)
+        .encode(x=alt.X("start:T"), color=alt.Color("source:N", title="source"), tooltip=tooltip),
+        alt.Chart(per_source)
+        .mark_point(shape="triangle-down", filled=True, size=70, opacity=1)
         .encode(
             x=alt.X("start:T"),
-            tooltip=[
-                alt.Tooltip("start:T", title="spike from", format="%d %b %Y %H:%M"),
-                alt.Tooltip("end:T", title="to", format="%d %b %Y %H:%M"),
-                "posts:Q",
-                alt.Tooltip("baseline:Q", format=".1f", title="usual"),
-                alt.Tooltip("explanation:N", title="drivers"),
-            ],
-        )
-    )
+            y=alt.value(6),
+            color=alt.Color("source:N", title="source"),
+            tooltip=tooltip,
+        ),
+    ]
+    return alt.layer(*layers)
 
 
 def narrative_shares(frame: pd.DataFrame, hourly: bool) -> alt.Chart:

@@ -68,11 +68,14 @@ def volume(current: view.View, counts: pd.DataFrame) -> None:
     chart = charts.stacked_counts(by_source, "source", "source", current.hourly)
     marks = current.query("spike_marks", hourly=current.hourly)
     st.altair_chart(chart + charts.spike_rules(marks) if not marks.empty else chart, width="stretch")
-    st.caption(
-        f"{len(marks)} spikes marked (dashed lines; hover for what drove each)."
-        if not marks.empty
-        else "No spike in this range."
-    )
+    if marks.empty:
+        st.caption("No spike in this range.")
+    else:
+        of_sources = int(marks["source"].notna().sum())
+        st.caption(
+            f"{len(marks) - of_sources} spikes of all sources (black dashes) and {of_sources} of single sources "
+            "(dashes and triangles in the source's colour) marked; hover for what drove each."
+        )
 
 
 def sentiment(current: view.View, counts: pd.DataFrame) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     distinct,
     func,
     literal,
+    or_,
     select,
 )
 
@@ -445,20 +446,35 @@ def group_post_ids(conn: Connection, monitor: str, where: PostFilter, folded_tex
 
 
 def spike_marks(conn: Connection, monitor: str, where: PostFilter, *, hourly: bool) -> pd.DataFrame:
-    """Spikes of the monitor's whole volume found at this bin size within the filter's days.
+    """Spikes of the whole volume (series "all") and of each source ("source:<name>") found at this bin
+    size within the filter's days; with a source filter, only those sources' spikes and the whole's.
 
-    Columns: start, end, posts, baseline, explanation (the drivers that rose most, as text).
+    Columns: start, end, posts, baseline, explanation (the drivers that rose most, as text), source
+    (None for the whole volume).
     """
-    columns = ["start", "end", "posts", "baseline", "explanation"]
-    query = select(spikes.c.start, spikes.c.end, spikes.c.posts, spikes.c.baseline, spikes.c.drivers).where(
-        spikes.c.monitor == monitor, spikes.c.series == "all", spikes.c.granularity == ("hour" if hourly else "day")
-    )
+    columns = ["start", "end", "posts", "baseline", "explanation", "source"]
+    wanted = [spikes.c.series == "all"]
+    if where.sources:
+        wanted.append(spikes.c.series.in_([f"source:{name}" for name in where.sources]))
+    else:
+        wanted.append(spikes.c.series.like("source:%"))
+    query = select(
+        spikes.c.start, spikes.c.end, spikes.c.posts, spikes.c.baseline, spikes.c.drivers, spikes.c.series
+    ).where(spikes.c.monitor == monitor, spikes.c.granularity == ("hour" if hourly else "day"), or_(*wanted))
     if where.since is not None:
         query = query.where(spikes.c.start >= start_of(where.since))
     if where.until is not None:
         query = query.where(spikes.c.start < start_of(where.until + timedelta(days=1)))
     rows = [
-        (r.start, r.end, r.posts, r.baseline, _explain(r.drivers)) for r in conn.execute(query.order_by(spikes.c.start))
+        (
+            r.start,
+            r.end,
+            r.posts,
+            r.baseline,
+            _explain(r.drivers),
+            r.series.removeprefix("source:") if r.series != "all" else None,
+        )
+        for r in conn.execute(query.order_by(spikes.c.start, spikes.c.series))
     ]
     frame = pd.DataFrame(rows, columns=columns)
     frame["start"] = pd.to_datetime(frame["start"], utc=True)

@@ -17,7 +17,7 @@ from dashboard_pages import charts, downloads, view
 from monitor.config import load_monitor
 from store.collection import finish_run, save_posts, start_run
 from store.post import Post
-from store.queries import PostFilter
+from store.queries import PostFilter, spike_marks
 from store.schema import posts
 from tests.conftest import ROOT, SORA_MONITOR
 from tests.seed import BIDI, COPIED, HOSTILE, MONITOR, POSTS, seed_store
@@ -360,6 +360,15 @@ def add_spikes_and_narratives(engine: Engine) -> None:
             ),
             {"m": MONITOR, "s": leak_day, "e": leak_day + timedelta(days=1), "d": drivers},
         )
+        source_drivers = json.dumps([{"kind": "language", "label": "ar", "share": 0.5, "share_before": 0.0}])
+        conn.execute(
+            text(
+                'INSERT INTO spikes (id, monitor, series, granularity, start, "end", posts, baseline, peak, drivers, '
+                "top_posts, sentiment, detected_at) "
+                "VALUES (2, :m, 'source:hackernews', 'day', :s, :e, 5, 1.0, 5, :d, '{}', '{}', :s)"
+            ),
+            {"m": MONITOR, "s": leak_day, "e": leak_day + timedelta(days=1), "d": source_drivers},
+        )
         ids = dict(conn.execute(select(posts.c.text, posts.c.id)).all())
         members = [row[0] for row in POSTS if "unpaid" in row[0].lower()]
         conn.execute(
@@ -373,7 +382,22 @@ def test_spikes_are_marked_and_narratives_shown_once_analysed(app, engine):
     seed_store(engine)
     add_spikes_and_narratives(engine)
     at = app(seed=False)
-    assert "1 spikes marked (dashed lines; hover for what drove each)." in [c.value for c in at.caption]
+    assert (
+        "1 spikes of all sources (black dashes) and 1 of single sources (dashes and triangles in the source's "
+        "colour) marked; hover for what drove each." in [c.value for c in at.caption]
+    )
+    with engine.connect() as conn:
+        marks = spike_marks(conn, MONITOR, PostFilter(), hourly=False)
+        of_mastodon = spike_marks(conn, MONITOR, PostFilter(sources=("mastodon",)), hourly=False)
+    assert list(marks["source"].fillna("all")) == ["all", "hackernews"]
+    layers = charts.spike_rules(marks).to_dict()["layer"]
+    source_layers = [layer for layer in layers if layer["encoding"].get("color", {}).get("field") == "source"]
+    assert {layer["mark"]["type"] for layer in source_layers} == {"rule", "point"}
+    assert all(
+        [t.get("field") for t in layer["encoding"]["tooltip"]][-1] == "explanation" for layer in layers
+    )  # hover: what drove it
+    assert marks["explanation"].iloc[1] == "language: ar 50% (before 0%)"
+    assert list(of_mastodon["source"].fillna("all")) == ["all"]
     members = [row[0] for row in POSTS if "unpaid" in row[0].lower()]
     at = app(seed=False, params={"narrative": "unpaid-labour"})
     assert metric(at, "Posts") == str(len(members))
