@@ -205,7 +205,7 @@ def spike_rules(marks: pd.DataFrame) -> alt.LayerChart:
             tooltip=tooltip,
         ),
     ]
-    return alt.layer(*layers)
+    return alt.LayerChart(layer=layers)
 
 
 def narrative_shares(frame: pd.DataFrame, hourly: bool) -> alt.Chart:
