@@ -10,6 +10,8 @@ Order matters and each step commits in batches, so an interrupted run keeps what
    (analyze.topic_refresh says when), and keeps each topic's durable number.
 4. narratives: every embedded post scored against each of the monitor's narratives (all posts again
    when the narratives or the model changed);
+   then near-duplicate posts: those embedded since the last search, compared by cosine with the posts
+   written near them (analyze.near_duplicates);
 5. spikes, recomputed over all the monitor's posts (cheap: counting), explained by the slices above;
 6. the dashboard's post counts (store.post_counts): the hours whose posts changed are recounted.
 Models are loaded only when a step has work for them.
@@ -28,6 +30,7 @@ from sqlalchemy import Engine
 from analyze.embeddings import EmbeddingBackend
 from analyze.language import detect_languages
 from analyze.narratives import fingerprint, narrative_vectors, score, threshold_for
+from analyze.near_duplicates import find_near_duplicates
 from analyze.sentiment import SentimentBackend
 from analyze.spikes import detect_spikes, typicality_from
 from analyze.text import model_text, term_masker
@@ -105,6 +108,7 @@ def analyze_monitor(
     if update.refit is not None and update.posts:
         report.topics, report.topic_posts, report.refit_reason = update.topics, update.posts, update.refit
     _score_narratives(engine, monitor, embedder, embedding_name, progress, report)
+    find_near_duplicates(engine, monitor.name, embedding_name)
     _find_spikes(engine, monitor, embedding_name, progress, report)
     refresh_post_counts(engine)
     return report

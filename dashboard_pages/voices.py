@@ -1,7 +1,8 @@
-"""Voices: the most active pseudonymous authors, and identical posts from different authors.
+"""Voices: the most active pseudonymous authors, and identical or near-identical posts from different authors.
 
-A group of near-identical posts (the same text once case, marks and spacing are folded) written by
-several authors is a possible copy-paste campaign; each group opens onto its posts.
+A group of posts with the same text once case, marks and spacing are folded, or with nearly the same
+embedding (found by the analysis: a word swapped, a hashtag added), written by several authors is a
+possible copy-paste campaign; each group opens onto its posts.
 """
 
 from __future__ import annotations
@@ -52,4 +53,36 @@ else:
     ids = current.query("group_post_ids", folded_text=groups.at[choice, "text"])
     post_cards.show_posts(
         current.query("post_page", ids=tuple(ids), limit=len(ids) or 1), current.facets["topics"], key="group"
+    )
+st.subheader("Nearly the same text from different authors")
+similar = current.query("near_duplicate_groups")
+if similar.empty:
+    st.info(
+        "No near-identical posts from different authors in view (found by the analysis from embeddings: "
+        "murmur analyze)."
+    )
+else:
+    st.dataframe(
+        similar.drop(columns=["post_ids"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "text": st.column_config.TextColumn("text (earliest post)", width="large"),
+            "similarity": st.column_config.NumberColumn("lowest similarity", format="%.2f"),
+            "first": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "last": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        },
+    )
+    st.caption("Posts whose embeddings are almost the same (a high cosine threshold), written close in time.")
+    picked = st.selectbox(
+        "Posts of near-identical group",
+        list(range(len(similar))),
+        format_func=lambda i: (
+            f"{i + 1}: {similar.at[i, 'authors']} authors, {similar.at[i, 'posts']} posts — "
+            f"{similar.at[i, 'text'][:60]}"
+        ),
+    )
+    ids = similar.at[picked, "post_ids"]
+    post_cards.show_posts(
+        current.query("post_page", ids=tuple(ids), limit=len(ids) or 1), current.facets["topics"], key="similar"
     )

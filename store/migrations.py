@@ -37,6 +37,8 @@ from store.schema import (
     post_topics,
     posts,
     settings,
+    similar_posts,
+    similar_scans,
     spike_alerts,
     spikes,
     tombstones,
@@ -177,6 +179,12 @@ def _post_counts(conn: Connection) -> None:
     count_triggers.install(conn)
 
 
+def _similar_posts(conn: Connection) -> None:
+    """Near-duplicate posts found by embedding similarity (issue 11): new tables only."""
+    similar_posts.create(conn, checkfirst=True)
+    similar_scans.create(conn, checkfirst=True)
+
+
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _cursor_state,
     3: _runs_owner_and_tombstones,
@@ -187,6 +195,7 @@ STEPS: dict[int, Callable[[Connection], None]] = {
     8: _narrative_tables,
     9: _dashboard_indexes,
     10: _post_counts,
+    11: _similar_posts,
 }
 CURRENT_VERSION = 1 + len(STEPS)
 

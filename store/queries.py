@@ -24,7 +24,7 @@ from sqlalchemy import (
     select,
 )
 
-from store import post_counts, schema
+from store import post_counts, schema, similar_posts
 from store.analysis import monitor_post_ids
 from store.filters import (
     PENDING,
@@ -436,6 +436,11 @@ def copy_paste_groups(
     frame["first"] = pd.to_datetime(frame["first"], utc=True)
     frame["last"] = pd.to_datetime(frame["last"], utc=True)
     return frame
+
+
+def near_duplicate_groups(conn: Connection, monitor: str, where: PostFilter, limit: int = 20) -> pd.DataFrame:
+    """Groups of near-identical posts by embedding similarity, from different authors (store.similar_posts)."""
+    return similar_posts.near_duplicate_groups(conn, monitor, where, limit=limit)
 
 
 def group_post_ids(conn: Connection, monitor: str, where: PostFilter, folded_text: str, limit: int = 200) -> list[int]:

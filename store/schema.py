@@ -342,3 +342,28 @@ post_counts_state = Table(
     Column("model_id", Integer, nullable=False),  # -1: the monitor had no topic model
     Column("counted_at", DateTime(timezone=True), nullable=False),
 )
+
+# Pairs of the monitor's posts by different authors whose embeddings are nearly the same (cosine at or
+# above analyze.near_duplicates' threshold) and written close in time: the edges of near-duplicate
+# groups, possible copy-paste campaigns. `post_id` < `other_id`; deleting either post deletes the pair.
+similar_posts = Table(
+    "similar_posts",
+    metadata,
+    Column("monitor", String(128), primary_key=True),
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("other_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("similarity", Float, nullable=False),
+    Index("ix_similar_posts_other", "other_id"),
+)
+
+# How far the near-duplicate search has come per monitor and embedding model: posts with a higher id
+# are compared next time (with every post near them in time, old or new).
+similar_scans = Table(
+    "similar_scans",
+    metadata,
+    Column("monitor", String(128), primary_key=True),
+    Column("model", String(255), primary_key=True),
+    Column("last_post_id", Integer, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("scanned_at", DateTime(timezone=True), nullable=False),
+)

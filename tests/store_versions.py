@@ -10,7 +10,14 @@ from store import count_triggers
 def back_to_version_1(conn: Connection) -> None:
     """Undo every migration step on a fresh store: the schema version 1 wrote, stamped version 1."""
     count_triggers.remove(conn)
-    for table in ("post_counts_hourly", "post_counts_daily", "post_counts_stale", "post_counts_state"):
+    for table in (
+        "similar_posts",
+        "similar_scans",
+        "post_counts_hourly",
+        "post_counts_daily",
+        "post_counts_stale",
+        "post_counts_state",
+    ):
         conn.execute(text(f"DROP TABLE {table}"))
     conn.execute(text("DROP TABLE cursors"))
     conn.execute(

@@ -208,6 +208,22 @@ def test_voices_finds_the_same_text_from_different_authors(app):
     assert {t.value for t in at.text} == {COPIED, POSTS[-2][0]}
 
 
+def test_voices_shows_near_identical_posts_found_by_embedding(app, engine):
+    import numpy as np
+
+    from analyze.near_duplicates import find_near_duplicates
+    from tests.test_near_duplicates import MODEL, embed_seeded, unit
+
+    seed_store(engine)
+    campaign = np.arange(1.0, 17.0)
+    embed_seeded(engine, {COPIED: unit(campaign), POSTS[6][0]: unit(campaign + 0.1)})
+    find_near_duplicates(engine, MONITOR, MODEL)
+    at = app(seed=False, page="voices")
+    similar = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
+    assert list(similar["authors"]) == [2] and similar.at[0, "text"] == POSTS[6][0]
+    assert {t.value for t in at.text} >= {COPIED, POSTS[6][0]}  # the group's posts, as text
+
+
 def test_collection_health_lists_runs_and_sources(app):
     at = app(page="health")
     runs = at.dataframe[0].value
