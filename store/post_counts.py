@@ -86,7 +86,9 @@ def from_counts(
     if stale:
         live = conn.execute(_posts_query(conn, monitor, where, by, hourly, stale)).all()
         parts.append(pd.DataFrame(live, columns=[*by, "posts"]))
-    frame = pd.concat([part for part in parts if not part.empty] or parts[:1], ignore_index=True)
+    # One dtype per column in every part (a topic column of only NULLs is object otherwise).
+    filled = [part.astype({"posts": "int64", **({"topic": "float64"} if "topic" in by else {})}) for part in parts]
+    frame = pd.concat([part for part in filled if not part.empty] or filled[:1], ignore_index=True)
     if not by:
         return pd.DataFrame({"posts": [int(frame["posts"].sum())]})
     frame = frame.groupby(list(by), as_index=False, dropna=False)["posts"].sum()
