@@ -1,11 +1,12 @@
 """Near-duplicate posts by embedding similarity: the same message, lightly edited, from different authors.
 
-Identical text is caught by folding (the dashboard's "same text" groups); a campaign that swaps a word,
-adds a hashtag or changes punctuation is not. Two posts are near duplicates when their embeddings'
-cosine is at least THRESHOLD (a high bar: paraphrases of one topic stay well below it), their
-authors differ, and they were written within WINDOW of each other (a campaign posts in a burst;
-bounding the window keeps the search linear in the posts rather than quadratic). Incremental: only
-posts newer than the last search are compared, each with every post near it in time.
+Identical text is caught by folding (the dashboard's "same text" groups); a campaign that swaps a
+word, adds a hashtag or changes punctuation is not. Two posts are near duplicates when their
+embeddings' cosine is at least THRESHOLD (a high bar: paraphrases of one topic stay well below it),
+their authors differ (posts under MIN_CHARS characters are left out), and they were written within
+WINDOW of each other (a campaign posts in a burst; bounding the window keeps the search linear in
+the posts rather than quadratic). Incremental: only posts newer than the last search are compared,
+each with every post near it in time.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from datetime import timedelta
 import numpy as np
 from sqlalchemy import Engine
 
+from analyze.text import model_text
 from store.analysis import monitor_embeddings
 from store.similar_posts import as_matrix, last_scan, post_times_and_authors, save_pairs
 
 THRESHOLD = 0.95
+MIN_CHARS = 30  # shorter posts ("wow", a bare link) say too little to be a copied message
 WINDOW = timedelta(hours=24)
 BLOCK = 512
 
@@ -68,7 +71,10 @@ def find_near_duplicates(engine: Engine, monitor: str, model: str, threshold: fl
         known = post_times_and_authors(conn, monitor)
     ids = np.array([post.id for post in embedded])
     times = np.array([known[pid][0].timestamp() if pid in known else 0.0 for pid in ids.tolist()])
-    authors = [known[pid][1] if pid in known else None for pid in ids.tolist()]
+    authors = [
+        known[post.id][1] if post.id in known and len(model_text(post.title, post.text)) >= MIN_CHARS else None
+        for post in embedded
+    ]
     pairs = similar_pairs(times, authors, as_matrix(vectors), ids > since, threshold=threshold)
     with engine.begin() as conn:
         save_pairs(

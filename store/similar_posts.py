@@ -83,7 +83,7 @@ def near_duplicate_groups(
 ) -> pd.DataFrame:
     """Groups of near-identical posts (by embedding) within the filter, most authors first.
 
-    Columns: text (the earliest post's), posts, authors, sources, first, last, similarity (the
+    Columns: text (the earliest post's title and text), posts, authors, sources, first, last, similarity (the
     lowest cosine inside the group), post_ids (tuple, oldest first).
     """
     query = select(similar_posts.c.post_id, similar_posts.c.other_id, similar_posts.c.similarity).where(
@@ -105,7 +105,9 @@ def near_duplicate_groups(
     details = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        query = select(posts.c.id, posts.c.created_at, posts.c.author_hash, posts.c.platform, posts.c.text)
+        query = select(
+            posts.c.id, posts.c.created_at, posts.c.author_hash, posts.c.platform, posts.c.title, posts.c.text
+        )
         details.update({row.id: row for row in conn.execute(query.where(posts.c.id.in_(chunk)))})
     records = []
     for root, members in groups.items():
@@ -115,7 +117,7 @@ def near_duplicate_groups(
             continue
         records.append(
             {
-                "text": rows[0].text,
+                "text": " — ".join(part for part in (rows[0].title, rows[0].text) if part),
                 "posts": len(rows),
                 "authors": len(authors),
                 "sources": len({r.platform for r in rows}),
