@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,7 +110,7 @@ def near_duplicate_groups(
             posts.c.id, posts.c.created_at, posts.c.author_hash, posts.c.platform, posts.c.title, posts.c.text
         )
         details.update({row.id: row for row in conn.execute(query.where(posts.c.id.in_(chunk)))})
-    records = []
+    records: list[dict[str, Any]] = []
     for root, members in groups.items():
         rows = sorted((details[pid] for pid in members if pid in details), key=lambda r: (as_utc(r.created_at), r.id))
         authors = {r.author_hash for r in rows if r.author_hash}
