@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Engine, Select, delete, func, literal, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, delete, func, literal, or_, select
 
 from store.dialect import upsert
 from store.filters import PENDING, UNSCORED, PostFilter, monitor_names, scoped, time_bin, topic_model_id
@@ -165,12 +165,21 @@ def _posts_query(
     columns = [_dimension(conn, name, hourly) for name in by]
     query = scoped(conn, monitor, where, select(*columns, func.count().label("posts")), topic_model_id(conn, monitor))
     if hours is not None:
-        first = datetime.fromisoformat(f"{hours[0]}:00+00:00")
-        last = datetime.fromisoformat(f"{hours[-1]}:00+00:00") + timedelta(hours=1)
-        query = query.where(
-            posts.c.created_at >= first, posts.c.created_at < last, time_bin(conn, True).in_(list(hours))
-        )
+        spans = [and_(posts.c.created_at >= start, posts.c.created_at < end) for start, end in _spans(hours)]
+        query = query.where(or_(*spans))
     return query.group_by(*columns) if columns else query
+
+
+def _spans(hours: Sequence[str]) -> list[tuple[datetime, datetime]]:
+    """Sorted hour keys as [start, end) instants, consecutive hours joined: each one index range."""
+    spans: list[tuple[datetime, datetime]] = []
+    for hour in hours:
+        start = datetime.fromisoformat(f"{hour}:00+00:00")
+        if spans and spans[-1][1] == start:
+            spans[-1] = (spans[-1][0], start + timedelta(hours=1))
+        else:
+            spans.append((start, start + timedelta(hours=1)))
+    return spans
 
 
 @dataclass
