@@ -197,3 +197,29 @@ def test_too_many_stale_hours_are_read_from_the_posts(engine, monkeypatch, stale
         assert post_counts.from_counts(conn, MONITOR, PostFilter(), ("bin",), hourly=True) is None
         grouped = post_counts.grouped(conn, MONITOR, PostFilter(), ("bin",), hourly=True)
     assert int(grouped["posts"].sum()) == 14 + 4
+
+
+def test_a_store_of_schema_9_gains_the_counts_and_their_triggers(db_url):
+    from sqlalchemy import text
+
+    from store import count_triggers
+    from store.db import open_store
+
+    engine = open_store(db_url)
+    seed_store(engine)
+    with engine.begin() as conn:  # back to version 9: no counts, no triggers, no near-duplicate tables
+        count_triggers.remove(conn)
+        for table in ("post_counts_hourly", "post_counts_daily", "post_counts_stale", "post_counts_state"):
+            conn.execute(text(f"DROP TABLE {table}"))
+        conn.execute(text("DROP TABLE similar_posts"))
+        conn.execute(text("DROP TABLE similar_scans"))
+        conn.execute(text("UPDATE settings SET value = '9' WHERE key = 'schema_version'"))
+    engine.dispose()
+    engine = open_store(db_url)  # steps 10 and 11: tables and triggers, the counts still empty
+    with engine.connect() as conn:
+        assert post_counts.from_counts(conn, MONITOR, PostFilter(), ("bin",), hourly=False) is None
+    collect(engine, MONITOR, new_posts(2), "mastodon")
+    assert stale_hours(engine) == 2  # the triggers mark what collection adds
+    assert post_counts.refresh(engine).monitors == [MONITOR]
+    assert_counts_match_posts(engine)
+    engine.dispose()
