@@ -367,9 +367,21 @@ def pseudonym(author_hash: str | None) -> str:
 
 
 def top_authors(conn: Connection, monitor: str, where: PostFilter, limit: int = 25) -> pd.DataFrame:
-    """The most active pseudonymous authors: posts, languages, sources, first and last seen."""
+    """The most active pseudonymous authors: posts, languages, sources, first and last seen.
+
+    Two passes: the busiest authors by a count alone (the author index, no join where the filter
+    needs none), then the details of those few.
+    """
     model_id = topic_model_id(conn, monitor)
-    query = scoped(
+    busiest = (
+        scoped(conn, monitor, where, select(posts.c.author_hash), model_id)
+        .where(posts.c.author_hash.is_not(None))
+        .group_by(posts.c.author_hash)
+        .order_by(func.count().desc(), posts.c.author_hash)
+        .limit(limit)
+    )
+    chosen = list(conn.execute(busiest).scalars())
+    details = scoped(
         conn,
         monitor,
         where,
@@ -378,26 +390,23 @@ def top_authors(conn: Connection, monitor: str, where: PostFilter, limit: int = 
             func.count(),
             func.count(distinct(post_analysis.c.language)),
             func.count(distinct(posts.c.platform)),
-            func.min(posts.c.platform),
-            func.max(posts.c.platform),
             func.min(posts.c.created_at),
             func.max(posts.c.created_at),
         ),
         model_id,
     )
-    rows = conn.execute(
-        query.where(posts.c.author_hash.is_not(None))
-        .group_by(posts.c.author_hash)
-        .order_by(func.count().desc(), posts.c.author_hash)
-        .limit(limit)
-    ).all()
+    found = {
+        row[0]: row
+        for row in conn.execute(details.where(posts.c.author_hash.in_(chosen)).group_by(posts.c.author_hash))
+    }
     frame = pd.DataFrame(
-        rows, columns=["author", "posts", "languages", "sources", "a_source", "z_source", "first seen", "last seen"]
+        [tuple(found[author]) for author in chosen if author in found],
+        columns=["author", "posts", "languages", "sources", "first seen", "last seen"],
     )
     frame["author"] = frame["author"].map(pseudonym)
     frame["first seen"] = pd.to_datetime(frame["first seen"], utc=True)
     frame["last seen"] = pd.to_datetime(frame["last seen"], utc=True)
-    return frame.drop(columns=["a_source", "z_source"])
+    return frame
 
 
 def copy_paste_groups(
