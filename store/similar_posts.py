@@ -90,10 +90,10 @@ def near_duplicate_groups(
     query = select(similar_posts.c.post_id, similar_posts.c.other_id, similar_posts.c.similarity).where(
         similar_posts.c.monitor == monitor
     )
-    if where != PostFilter():
-        passing = scoped(conn, monitor, where, select(posts.c.id), topic_model_id(conn, monitor))
-        query = query.where(similar_posts.c.post_id.in_(passing), similar_posts.c.other_id.in_(passing))
-    pairs = conn.execute(query).all()
+    pairs = conn.execute(query).all()  # few: near duplicates are rare, and only they are stored
+    if pairs and where != PostFilter():
+        passing = _passing(conn, monitor, where, {pid for p in pairs for pid in (p.post_id, p.other_id)})
+        pairs = [p for p in pairs if p.post_id in passing and p.other_id in passing]
     if not pairs:
         return pd.DataFrame(columns=GROUP_COLUMNS)
     groups = _components([(p.post_id, p.other_id) for p in pairs])
@@ -133,6 +133,17 @@ def near_duplicate_groups(
     frame["first"] = pd.to_datetime(frame["first"], utc=True)
     frame["last"] = pd.to_datetime(frame["last"], utc=True)
     return frame
+
+
+def _passing(conn: Connection, monitor: str, where: PostFilter, ids: set[int]) -> set[int]:
+    """Those of `ids` that pass the filter."""
+    model_id = topic_model_id(conn, monitor)
+    found: set[int] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        query = scoped(conn, monitor, where, select(posts.c.id), model_id)
+        found.update(conn.execute(query.where(posts.c.id.in_(ordered[start : start + 500]))).scalars())
+    return found
 
 
 def _components(edges: Sequence[tuple[int, int]]) -> dict[int, list[int]]:
