@@ -7,12 +7,14 @@ days, with empty bins counted as zero from the monitor's first post to its last.
 **Why a count test, not median and MAD alone.** Post counts are counts: a series of three posts an
 hour has a median of 2, 3 or 4 and a median absolute deviation of 1 or 2, so a rule in MAD units
 jumps with the window and either floods or misses. Twelve posts in an hour against three expected
-is nevertheless clear (a Poisson variable of mean 3 reaches 12 once in 5,000 hours). So each bin
+is nevertheless clear (a Poisson variable of mean 3 reaches 12 once in 14,000 hours). So each bin
 gets an *expected count* from a robust, seasonal baseline, and a burst is judged by how unlikely
-its count is under a negative binomial distribution around that expectation.
+its count is under a negative binomial distribution around that expectation. (A burst expected to
+bring 12 posts brings fewer half the time, so one-hour bursts on so sparse a series stay near the
+limit of what any rule can tell from noise; bench/eval_spikes.py prints that ceiling.)
 
 **Expected count of a bin** (only bins before it are used):
-1. Outliers of the past are set aside (a Hampel filter): a bin above the median of the week (two
+1. Outliers of the past are set aside (a Hampel filter): a bin above the median of the week (four
    weeks of days) before it by more than `OUTLIER_SPREADS` robust spreads (1.4826 × MAD, at least
    √median and 1) counts as that median afterwards, so an earlier burst does not lift the baseline
    of the bins after it.
@@ -22,15 +24,20 @@ its count is under a negative binomial distribution around that expectation.
    cleaned posts in the same hour (weekday) over the last four (twelve) weeks to what the level
    there would put in them, shrunk towards 1 by `SEASON_PRIOR_POSTS` pseudo-posts, so a sparse
    series stays flat rather than chasing noise, and a busy one learns its daily or weekly rhythm.
+   Hours multiply two seasons: the hour of the day and the time of the week.
+4. A burst is sudden: once a rise has lasted more than half of the `recent` bins (a day of hours,
+   a week of days), their median is a floor under the level, so a lasting rise (the weeks after a
+   leak) becomes the new level instead of one spike that never ends.
    Expected = level × season.
 
 **Overdispersion.** Real counts vary more than Poisson counts (news cycles, threads). The
-dispersion φ of a bin is the mean squared Pearson residual, (cleaned − expected)² / expected, over
-the same week (four weeks) before it, at least 1. A count is compared with a negative binomial of
-the expected mean and variance φ × mean (Poisson when φ = 1).
+dispersion φ of a bin is the mean squared Pearson residual, (cleaned − expected)² / expected, each
+capped at `DISPERSION_CAP`, over the bins of the season window before it, at least 1. A count is
+compared with a negative binomial of the expected mean and variance φ × mean (Poisson when φ = 1).
 
 **A spike.** Every window of 1 to `max_width` consecutive bins is tested: it is *hot* when the
-chance of at least its count is below `alpha`, it holds at least `min_posts` posts, `min_excess`
+chance of at least its count is below the granularity's `alpha` (stricter for hours, which are
+tested 24 times as often), it holds at least `min_posts` posts, `min_excess`
 posts more than expected and at least `ratio` times the expectation. So a handful of posts is
 never a spike, however empty the baseline, and a burst spread over a few bins is found from their
 sum even where no single bin stands out. Hot windows that overlap or touch form one spike; bins at
