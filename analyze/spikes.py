@@ -4,19 +4,46 @@ A *series* is the posts of the whole monitor (`all`) or of one slice of it: `sou
 `language:<code>`, `topic:<id>`, `narrative:<name>`. Each series is counted in UTC hours and in UTC
 days, with empty bins counted as zero from the monitor's first post to its last.
 
-The baseline of a bin is the **rolling median** of the bins before it (a week of hours, two weeks
-of days) and its spread the **median absolute deviation** (MAD, scaled by 1.4826 so it estimates a
-standard deviation on normal data). Both are robust: a past burst occupies fewer than half of the
-window's bins, so it does not lift the baseline the way a mean and standard deviation would, and a
-spike is not hidden by the one before it. A week of hours holds every hour of the day seven times,
-so the daily rhythm is inside the window rather than mistaken for a burst. Counts of rare events are
-Poisson-like: where the MAD is zero (a mostly empty series) the spread falls back to sqrt(baseline),
-at least 1, so a single stray post over an empty baseline is noise, not a spike.
+**Why a count test, not median and MAD alone.** Post counts are counts: a series of three posts an
+hour has a median of 2, 3 or 4 and a median absolute deviation of 1 or 2, so a rule in MAD units
+jumps with the window and either floods or misses. Twelve posts in an hour against three expected
+is nevertheless clear (a Poisson variable of mean 3 reaches 12 once in 14,000 hours). So each bin
+gets an *expected count* from a robust, seasonal baseline, and a burst is judged by how unlikely
+its count is under a negative binomial distribution around that expectation. (A burst expected to
+bring 12 posts brings fewer half the time, so one-hour bursts on so sparse a series stay near the
+limit of what any rule can tell from noise; bench/eval_spikes.py prints that ceiling.)
 
-A bin is *hot* when it holds at least `min_posts` posts (no spike from a handful of posts), lies
-`z` spreads above the baseline and is at least `ratio` times it. Consecutive hot bins form one
-spike, from the start of the first to the end of the last. A bin needs `min_history` bins before
-it, so the first hours of a monitor cannot be a spike against an empty past.
+**Expected count of a bin** (only bins before it are used):
+1. Outliers of the past are set aside (a Hampel filter): a bin above the median of the week (four
+   weeks of days) before it by more than `OUTLIER_SPREADS` robust spreads (1.4826 × MAD, at least
+   √median and 1) counts as that median afterwards, so an earlier burst does not lift the baseline
+   of the bins after it.
+2. The *level* is the mean of the cleaned bins of the last week (hours) or four weeks (days): whole
+   weeks, so every hour of the day and every weekday weighs the same.
+3. The *season* is the hour of the day (hours) or the day of the week (days): the ratio of the
+   cleaned posts in the same hour (weekday) over the last four (twelve) weeks to what the level
+   there would put in them, shrunk towards 1 by `SEASON_PRIOR_POSTS` pseudo-posts, so a sparse
+   series stays flat rather than chasing noise, and a busy one learns its daily or weekly rhythm.
+   Hours multiply two seasons: the hour of the day and the time of the week.
+4. A burst is sudden: once a rise has lasted more than half of the `recent` bins (a day of hours,
+   a week of days), their median is a floor under the level, so a lasting rise (the weeks after a
+   leak) becomes the new level instead of one spike that never ends.
+   Expected = level × season.
+
+**Overdispersion.** Real counts vary more than Poisson counts (news cycles, threads). The
+dispersion φ of a bin is the mean squared Pearson residual, (cleaned − expected)² / expected, each
+capped at `DISPERSION_CAP`, over the bins of the season window before it, at least 1. A count is
+compared with a negative binomial of the expected mean and variance φ × mean (Poisson when φ = 1).
+
+**A spike.** Every window of 1 to `max_width` consecutive bins is tested: it is *hot* when the
+chance of at least its count is below the granularity's `alpha` (stricter for hours, which are
+tested 24 times as often), it holds at least `min_posts` posts, `min_excess`
+posts more than expected and at least `ratio` times the expectation. So a handful of posts is
+never a spike, however empty the baseline, and a burst spread over a few bins is found from their
+sum even where no single bin stands out. Hot windows that overlap or touch form one spike; bins at
+its edges that are not themselves above expectation (chance of their count at least `edge_alpha`)
+are trimmed, so the spike starts and ends where the burst does. A window needs `min_history` bins
+before it, so the first hours of a monitor cannot be a spike against an empty past.
 
 The explanation of a spike compares the spike's posts with the posts of its baseline window: for
 each topic, language, source and narrative, its share during the spike against its share before;
@@ -36,10 +63,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
+from numpy.typing import ArrayLike
+from scipy import special
 
 from store.spikes import PostEvent, Spike
 
-MAD_SCALE = 1.4826
+MAD_SCALE = 1.4826  # turns a median absolute deviation into a standard deviation on normal data
+OUTLIER_SPREADS = 4.0  # a past bin this many robust spreads above its median is an outlier
+SEASON_PRIOR_POSTS = 30.0  # pseudo-posts pulling the seasonal profile towards flat
+MIN_EXPECTED = 1e-3  # an empty past still expects a little, so the test is defined
+DISPERSION_CAP = 9.0  # one bin adds at most this squared Pearson residual (3 standard deviations)
 DIMENSIONS = ("topic", "language", "source", "narrative")
 
 
@@ -47,20 +80,50 @@ DIMENSIONS = ("topic", "language", "source", "narrative")
 class Granularity:
     name: str  # "hour" or "day"
     step: timedelta
-    window: int  # bins in the rolling baseline
-    min_history: int  # bins that must precede a candidate bin
-    min_posts: int  # fewest posts a hot bin may hold
+    seasons: tuple[tuple[int, int], ...]  # (period, span) of each rhythm, see `seasonal_factors`
+    window: int  # bins of the level, the outlier median and the dispersion (whole weeks)
+    recent: int  # bins after which a sustained rise is the new level rather than a spike
+    season_window: int  # bins the seasonal profile is learnt from (whole weeks)
+    min_history: int  # bins that must precede a candidate window
+    max_width: int  # widest window of consecutive bins tested together
+    alpha: float  # a window is hot when a count at least as high is this unlikely
+    min_posts: int  # fewest posts a spike may hold
+    min_excess: int  # fewest posts a spike holds above its expectation
 
 
-HOURLY = Granularity("hour", timedelta(hours=1), window=168, min_history=24, min_posts=10)
-DAILY = Granularity("day", timedelta(days=1), window=14, min_history=5, min_posts=20)
+HOURLY = Granularity(
+    "hour",
+    timedelta(hours=1),
+    seasons=((24, 1), (168, 24)),
+    window=168,
+    recent=24,
+    season_window=672,
+    min_history=24,
+    max_width=3,
+    alpha=3e-4,
+    min_posts=10,
+    min_excess=8,
+)
+DAILY = Granularity(
+    "day",
+    timedelta(days=1),
+    seasons=((7, 1),),
+    window=28,
+    recent=7,
+    season_window=84,
+    min_history=7,
+    max_width=2,
+    alpha=2e-3,
+    min_posts=10,
+    min_excess=8,
+)
 GRANULARITIES = (HOURLY, DAILY)
 
 
 @dataclass(frozen=True)
 class SpikeSettings:
-    z: float = 4.0  # spreads above the baseline
-    ratio: float = 2.5  # times the baseline
+    edge_alpha: float = 0.01  # an edge bin stays in the spike when its own count is this unlikely
+    ratio: float = 2.0  # a hot window holds at least this many times its expectation
     drivers_per_dimension: int = 3
     top_posts: int = 5
     min_driver_posts: int = 3  # a driver accounts for at least this many of the spike's posts
@@ -77,49 +140,185 @@ class Burst:
     peak: int
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """Per bin, from the bins before it: the expected count and the dispersion (variance / mean)."""
+
+    expected: np.ndarray
+    dispersion: np.ndarray
+
+
 def find_bursts(counts: np.ndarray, granularity: Granularity, settings: SpikeSettings) -> list[Burst]:
-    """The hot runs in one series of counts (see the module docstring for the rule)."""
+    """The spikes in one series of counts (see the module docstring for the rule)."""
     counts = np.asarray(counts, dtype=float)
-    baselines, spreads = rolling_baseline(counts, granularity.window)
-    hot = np.zeros(len(counts), dtype=bool)
-    for i in range(granularity.min_history, len(counts)):
-        base, spread = baselines[i], spreads[i]
-        hot[i] = (
-            counts[i] >= granularity.min_posts
-            and counts[i] >= base + settings.z * spread
-            and counts[i] >= settings.ratio * base
+    n = len(counts)
+    base = baseline(counts, granularity)
+    covered = np.zeros(n, dtype=bool)
+    for width in range(1, granularity.max_width + 1):
+        if n - width < granularity.min_history:
+            break
+        starts = np.arange(granularity.min_history, n - width + 1)
+        posts = _window_sums(counts, width)[starts]
+        expected = _window_sums(base.expected, width)[starts]
+        hot = (
+            (posts >= granularity.min_posts)
+            & (posts - expected >= granularity.min_excess)
+            & (posts >= settings.ratio * expected)
         )
+        hot[hot] &= upper_tail(posts[hot], expected[hot], base.dispersion[starts][hot]) < granularity.alpha
+        for start in starts[hot]:
+            covered[start : start + width] = True
+    edge_chance = upper_tail(counts, base.expected, base.dispersion)
     bursts = []
-    i = 0
-    while i < len(counts):
-        if not hot[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(counts) and hot[j + 1]:
-            j += 1
+    for first, last in _runs(covered):
+        first, last = _trimmed(first, last, counts, base.expected, edge_chance, granularity, settings)
+        span = slice(first, last + 1)
         bursts.append(
-            Burst(i, j, int(counts[i : j + 1].sum()), float(baselines[i : j + 1].sum()), int(counts[i : j + 1].max()))
+            Burst(first, last, int(counts[span].sum()), float(base.expected[span].sum()), int(counts[span].max()))
         )
-        i = j + 1
     return bursts
 
 
-def rolling_baseline(counts: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """For each bin, the median of the `window` bins before it and their robust spread (scaled MAD,
-    floored at sqrt(median) and 1 for sparse counts). Bins with no history get 0 and 1."""
-    n = len(counts)
-    if n < 2:
-        return np.zeros(n), np.ones(n)
-    padded = np.concatenate([np.full(window, np.nan), counts[:-1]])
-    past = np.lib.stride_tricks.sliding_window_view(padded, window)[1:]  # row i: the bins before bin i+1
+def baseline(counts: np.ndarray, granularity: Granularity) -> Baseline:
+    """Each bin's expected count (level × season) and dispersion, from the cleaned bins before it."""
+    counts = np.asarray(counts, dtype=float)
+    cleaned = hampel_cleaned(counts, granularity.window, granularity.min_history)
+    season = np.ones(len(counts))
+    for period, span in granularity.seasons:
+        season *= seasonal_factors(cleaned, period, span, granularity.season_window)
+    posts, weight = _trailing_sums(cleaned, granularity.window), _trailing_sums(season, granularity.window)
+    level = np.divide(posts, weight, out=np.zeros_like(posts), where=weight > 0)
+    # A burst is sudden: once the series has stayed high for more than half of the `recent` bins,
+    # their median (before the season) sets a floor under the level, and the spike is over.
+    recent, _ = trailing_medians(counts / season, granularity.recent)
+    level = np.maximum(level, np.nan_to_num(recent))
+    expected = np.maximum(level * season, MIN_EXPECTED)
+    # Squared Pearson residuals of the bins that had a baseline, each capped so that one burst
+    # (or the first post of a new topic, against an expectation of nothing) cannot dominate.
+    residuals = np.minimum((cleaned - expected) ** 2 / expected, DISPERSION_CAP)
+    residuals[: granularity.min_history] = 0.0
+    judged = (np.arange(len(counts)) >= granularity.min_history).astype(float)
+    total, seen = (_trailing_sums(v, granularity.season_window) for v in (residuals, judged))
+    dispersion = np.divide(total, seen, out=np.ones_like(total), where=seen > 0)
+    return Baseline(expected, np.maximum(dispersion, 1.0))
+
+
+def hampel_cleaned(counts: np.ndarray, window: int, min_history: int) -> np.ndarray:
+    """The counts with each outlier replaced by the median of the `window` bins before it.
+
+    An outlier lies more than `OUTLIER_SPREADS` spreads above that median, the spread being the
+    scaled MAD, at least sqrt(median) (Poisson) and 1. The first `min_history` bins stay as they
+    are: a few night hours would make the morning look like a burst.
+    """
+    medians, mads = trailing_medians(counts, window)
+    spreads = np.maximum(np.maximum(mads * MAD_SCALE, np.sqrt(medians)), 1.0)
+    outliers = (counts > medians + OUTLIER_SPREADS * spreads) & (np.arange(len(counts)) >= min_history)
+    cleaned = counts.copy()
+    cleaned[outliers] = medians[outliers]
+    return cleaned
+
+
+def trailing_medians(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """The median of the up to `window` values before each index, and their median absolute
+    deviation (NaN for the first index, which has nothing before it)."""
+    n = len(values)
+    padded = np.concatenate([np.full(window, np.nan), values[:-1]]) if n else np.full(window, np.nan)
+    past = np.lib.stride_tricks.sliding_window_view(padded, window)[:n]  # row i: the values before i
     with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # the first bin's window is all empty
+        warnings.simplefilter("ignore", RuntimeWarning)  # the first row is all NaN
         medians = np.nanmedian(past, axis=1)
-        mads = np.nanmedian(np.abs(past - medians[:, None]), axis=1) * MAD_SCALE
-    baselines = np.concatenate([[0.0], medians])
-    spreads = np.concatenate([[1.0], np.maximum(np.maximum(mads, np.sqrt(medians)), 1.0)])
-    return baselines, spreads
+        mads = np.nanmedian(np.abs(past - medians[:, None]), axis=1)
+    return medians, mads
+
+
+def seasonal_factors(cleaned: np.ndarray, period: int, span: int, window: int) -> np.ndarray:
+    """Per bin, how much busier the same moment `period` bins back was than the bins around it.
+
+    The posts of the `span` bins centred on the same phase, one, two … periods back within
+    `window`, against what the flat mean of those periods would put there, both plus
+    `SEASON_PRIOR_POSTS`: near 1 until the series holds enough posts to tell. Hours use the hour
+    of the day (period 24, span 1) and the time of the week (period 168, span 24: the day around
+    the same hour a week back, so weekends are quiet without learning 168 separate hours).
+    """
+    n = len(cleaned)
+    factors = np.ones(n)
+    totals = np.concatenate([[0.0], np.cumsum(cleaned)])
+    half = span // 2
+    index = np.arange(n)
+    lower, upper = np.clip(index - half, 0, n), np.clip(index + span - half, 0, n)
+    around, widths = totals[upper] - totals[lower], (upper - lower).astype(float)  # clipped at the edges
+    seasons = window // period
+    for phase in range(min(period, n)):
+        same = np.arange(phase, n, period)
+        posts = np.concatenate([[0.0], np.cumsum(around[same])])
+        bins = np.concatenate([[0.0], np.cumsum(widths[same])])
+        steps = np.arange(len(same))
+        seen = np.minimum(steps, seasons)  # earlier periods in the window
+        same_posts = posts[steps] - posts[steps - seen]
+        flat_rate = np.divide(
+            totals[same] - totals[same - seen * period], seen * period, out=np.zeros(len(same)), where=seen > 0
+        )
+        flat_posts = flat_rate * (bins[steps] - bins[steps - seen])
+        factors[same] = (same_posts + SEASON_PRIOR_POSTS) / (flat_posts + SEASON_PRIOR_POSTS)
+    return factors
+
+
+def upper_tail(observed: ArrayLike, expected: ArrayLike, dispersion: ArrayLike) -> np.ndarray:
+    """P(Y >= observed) for Y negative binomial with mean `expected` and variance dispersion × mean
+    (Poisson where the dispersion is 1)."""
+    observed, expected, dispersion = np.broadcast_arrays(
+        np.asarray(observed, dtype=float), np.asarray(expected, dtype=float), np.asarray(dispersion, dtype=float)
+    )
+    at_least = np.maximum(observed, 1.0)  # P(Y >= 0) = 1, set below
+    poisson = special.gammainc(at_least, expected)
+    overdispersed = dispersion > 1.0 + 1e-9
+    size = expected / np.where(overdispersed, dispersion - 1.0, 1.0)
+    negative_binomial = special.betainc(at_least, size, 1.0 - 1.0 / dispersion)
+    chance = np.where(overdispersed, negative_binomial, poisson)
+    return np.where(observed <= 0, 1.0, chance)
+
+
+def _trimmed(
+    first: int,
+    last: int,
+    counts: np.ndarray,
+    expected: np.ndarray,
+    edge_chance: np.ndarray,
+    granularity: Granularity,
+    settings: SpikeSettings,
+) -> tuple[int, int]:
+    """The run without edge bins that are not above expectation themselves, as long as what
+    remains still holds enough posts."""
+
+    def enough(a: int, b: int) -> bool:
+        posts = counts[a : b + 1].sum()
+        return bool(posts >= granularity.min_posts and posts - expected[a : b + 1].sum() >= granularity.min_excess)
+
+    while first < last and edge_chance[first] >= settings.edge_alpha and enough(first + 1, last):
+        first += 1
+    while last > first and edge_chance[last] >= settings.edge_alpha and enough(first, last - 1):
+        last -= 1
+    return first, last
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) of each run of True."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), (np.flatnonzero(edges == -1) - 1).tolist(), strict=True))
+
+
+def _window_sums(values: np.ndarray, width: int) -> np.ndarray:
+    """Sum of values[i : i + width] at each i (shorter at the end)."""
+    totals = np.concatenate([[0.0], np.cumsum(values)])
+    ends = np.minimum(np.arange(len(values)) + width, len(values))
+    return totals[ends] - totals[: len(values)]
+
+
+def _trailing_sums(values: np.ndarray, window: int) -> np.ndarray:
+    """Sum of the up to `window` values before each index (0 for the first)."""
+    totals = np.concatenate([[0.0], np.cumsum(values)])
+    index = np.arange(len(values))
+    return totals[index] - totals[np.maximum(index - window, 0)]
 
 
 def series_of(event: PostEvent) -> list[str]:

@@ -1,11 +1,19 @@
-"""`python -m collect --monitor FILE`: one collection run, or one every INTERVAL with `--every`."""
+"""`python -m collect --monitor FILE`: one collection run, or one every INTERVAL with `--every`.
+
+With `--analyze`, each run is followed by `python -m analyze` for the monitor, in a child process:
+the analysis (and the spike alerts it sends) keeps up with collection without the collector
+importing a model library, and an analysis that fails is logged, never the end of the loop.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,6 +83,11 @@ def parse_args(argv: list[str] | None = None, prog: str = "python -m collect") -
         metavar="INTERVAL",
         help="keep running, one collection every INTERVAL (e.g. 30m, 6h); Ctrl-C stops",
     )
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="after each collection, analyse what is new as `murmur analyze` does (spikes, alerts included)",
+    )
     args = parser.parse_args(argv)
     if args.every and args.demo:
         parser.error("--every collects live data; it cannot be combined with --demo")
@@ -128,7 +141,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m collect") -> int:
     log.info("monitor %s → %s", monitor.name, display_url(str(engine.url)))
     if args.demo:
         began = utc_now()
-        return _exit_code(_recorded(engine, monitor, began, _report(load_demo(engine, monitor))))
+        result = _recorded(engine, monitor, began, _report(load_demo(engine, monitor)))
+        if args.analyze:
+            analyze_after(args)
+        return _exit_code(result)
     stop = StopOnSignal()
     with stop.installed():
         while True:
@@ -146,11 +162,29 @@ def main(argv: list[str] | None = None, prog: str = "python -m collect") -> int:
             if result.unreachable and args.demo_if_offline:
                 result = _fall_back_to_demo(engine, monitor)
             _recorded(engine, monitor, began, result)
+            if args.analyze:
+                analyze_after(args)
             if not args.every:
                 return _exit_code(result)
             pause = max(0.0, args.every - (time.monotonic() - started))
             log.info("next run in %.0f s", pause)
             time.sleep(pause)
+
+
+def analyze_after(args: argparse.Namespace) -> int:
+    """Run `python -m analyze` on the same monitor and store; returns its exit code.
+
+    The store URL travels in MURMUR_DB, not on the command line, where `ps` would show a password.
+    A failed analysis is logged; the posts stay, and the next analysis picks them up.
+    """
+    command = [sys.executable, "-m", "analyze", "--monitor", str(args.monitor)]
+    command += ["-q"] if args.quiet else ["-v"] * args.verbose
+    env = {**os.environ, "MURMUR_DB": args.db} if args.db else None
+    log.info("analysing what is new")
+    code = subprocess.run(command, env=env, check=False).returncode
+    if code:
+        log.error("analysis failed (exit %d); the posts are kept and the next analysis picks them up", code)
+    return code
 
 
 def _fall_back_to_demo(engine, monitor: Monitor) -> RunResult:

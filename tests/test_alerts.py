@@ -7,11 +7,17 @@ import logging
 from datetime import datetime, timezone
 
 import httpx
+import pytest
+from sqlalchemy import func, select
 
 from analyze.alerts import WEBHOOK_ENV, announce_new_spikes
 from analyze.cli import main as analyze_main
 from analyze.embeddings import embedding_model_name
+from collect import cli as collect_cli
+from collect.http import make_client
 from monitor.config import load_monitor
+from store.db import open_store
+from store.schema import manifests
 from store.spikes import Spike, save_spikes, stored_spikes
 from tests.loopback import LoopbackServer
 from tests.test_spikes import demo_shaped_events, store_events, without_narratives
@@ -120,3 +126,47 @@ def test_an_analysis_run_announces_the_spikes_it_found(engine, monkeypatch, writ
     announced = [b["text"]["text"].split("\n")[0:2] for blocks in sections for b in blocks if b["type"] == "section"]
     assert len(announced) == len(found) and len({tuple(a) for a in announced}) == len(found)
     assert any(a[0].startswith("*all (hour)") and "2024-11-26 12:00" in a[1] for a in announced)
+
+
+def test_the_scheduled_collector_with_analyze_announces_new_spikes(tmp_path, monkeypatch, write_monitor):
+    """`murmur collect --every 30m --analyze`: every collection is followed by an analysis (its own
+    process), which sends the new spikes; the second round finds nothing new to send."""
+    path = without_narratives(write_monitor)
+    monitor = load_monitor(path)
+    db = f"sqlite:///{tmp_path / 'scheduled.db'}"
+    engine = open_store(db)
+    store_events(engine, demo_shaped_events(), embedding_model_name(monitor.analysis.embeddings))
+
+    def offline(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("offline", request=request)
+
+    monkeypatch.setattr(
+        collect_cli, "make_client", lambda **_: make_client(transport=httpx.MockTransport(offline), sleep=lambda s: 0)
+    )
+    rounds: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        rounds.append(seconds)
+        if len(rounds) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(collect_cli.time, "sleep", sleep)
+    with LoopbackServer(recorder([])) as server:
+        monkeypatch.setenv(WEBHOOK_ENV, server.url + "/hook")
+        with pytest.raises(KeyboardInterrupt):
+            collect_cli.main(["--monitor", str(path), "--db", db, "--every", "30m", "--analyze", "-q"])
+    with engine.connect() as conn:
+        found = stored_spikes(conn, monitor.name)
+        analyses = conn.execute(select(func.count()).select_from(manifests).where(manifests.c.kind == "analyze"))
+        assert analyses.scalar() == 2
+    engine.dispose()
+    assert len(found) > 0 and len(rounds) == 2
+    announced = [
+        b["text"]["text"].split("\n")[0:2]
+        for r in server.requests
+        for b in json.loads(r.content)["blocks"]
+        if b["type"] == "section"
+    ]
+    # Ten spikes a message, one message a round; none twice.
+    assert len(server.requests) == min(2, -(-len(found) // 10))
+    assert len(announced) == min(len(found), 20) == len({tuple(a) for a in announced})

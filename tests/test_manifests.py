@@ -57,7 +57,8 @@ def test_an_analysis_records_its_manifest_and_status_shows_it(engine, capsys, wr
     assert manifest["backends"]["embeddings"] == embedding_model_name(monitor.analysis.embeddings)
     assert manifest["backends"]["sentiment"] and manifest["seed"] == 42
     assert manifest["packages"]["numpy"] and "bertopic" in manifest["packages"]
-    assert manifest["parameters"]["analysis"]["seed"] == 42 and manifest["parameters"]["spikes"]["z"] > 0
+    assert manifest["parameters"]["analysis"]["seed"] == 42
+    assert manifest["parameters"]["spikes"]["granularities"][0]["alpha"] > 0
     assert manifest["counts"]["spikes"] == len(spikes) > 0
     assert "spikes" in manifest["durations"]["steps_s"]
 

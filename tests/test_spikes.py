@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from analyze.embeddings import MINILM_NAME
 from analyze.pipeline import analyze_monitor
-from analyze.spikes import DAILY, HOURLY, SpikeSettings, detect_spikes, find_bursts, rolling_baseline
+from analyze.spikes import DAILY, HOURLY, SpikeSettings, baseline, detect_spikes, find_bursts, upper_tail
 from monitor.config import load_monitor
 from murmur.spikes import main as spikes_main
 from store.analysis import PostVerdict, save_embeddings, save_verdicts
@@ -78,9 +78,11 @@ def test_a_planted_burst_is_found_where_it_was_planted():
     rng = np.random.default_rng(1)
     counts = rng.poisson(12, 24 * 14)
     counts[200:203] = [48, 52, 50]
-    bursts = find_bursts(counts, HOURLY, SpikeSettings())
-    assert [(b.first, b.last) for b in bursts] == [(200, 202)]
-    assert bursts[0].posts == 150 and 30 <= bursts[0].baseline <= 42
+    bursts = {(b.first, b.last): b for b in find_bursts(counts, HOURLY, SpikeSettings())}
+    # (Noise may add a rare lone hour elsewhere, 27 posts against 12 here: bench/eval_spikes.py
+    # measures how rare; this test is about where and how big the planted burst is.)
+    assert [span for span in bursts if span[0] <= 202 and span[1] >= 200] == [(200, 202)]
+    assert bursts[200, 202].posts == 150 and 30 <= bursts[200, 202].baseline <= 42
 
 
 def test_a_handful_of_posts_over_an_empty_baseline_is_not_a_spike():
@@ -94,10 +96,35 @@ def test_a_handful_of_posts_over_an_empty_baseline_is_not_a_spike():
 def test_the_baseline_is_robust_to_an_earlier_burst():
     counts = np.full(40, 20.0)
     counts[10:13] = 400  # a huge burst inside the window of later bins
-    baselines, spreads = rolling_baseline(counts, DAILY.window)
-    assert baselines[20] == 20 and spreads[20] == pytest.approx(np.sqrt(20))
+    later = baseline(counts, DAILY)
+    assert later.expected[20] == pytest.approx(20) and later.dispersion[20] == 1.0
     counts[30] = 90
     assert [(b.first, b.last) for b in find_bursts(counts, DAILY, SpikeSettings())] == [(10, 12), (30, 30)]
+
+
+def test_a_burst_on_a_sparse_series_is_judged_by_its_count():
+    counts = np.tile([3, 2, 4, 3, 1, 5, 3, 2], 42)  # three posts an hour, two weeks
+    assert upper_tail(14, 3.0, 1.0) < 1e-5  # the chance of 14 posts in an hour that expects 3
+    counts[200] = 14
+    assert [(b.first, b.last) for b in find_bursts(counts, HOURLY, SpikeSettings())] == [(200, 200)]
+    counts[200] = 9  # six more than expected: a handful, however unlikely
+    assert find_bursts(counts, HOURLY, SpikeSettings()) == []
+
+
+def test_a_daily_rhythm_is_learnt_not_flagged_and_a_burst_at_night_is_found():
+    hours = np.arange(24 * 28)
+    rates = 20 * (1 + 0.8 * np.sin(2 * np.pi * (hours - 9) / 24))  # 4 posts an hour at 03:00, 36 at 15:00
+    counts = np.random.default_rng(5).poisson(rates)
+    assert find_bursts(counts, HOURLY, SpikeSettings()) == []
+    night = 24 * 20 + 3
+    counts[night] = 30  # seven times the quiet hour, but fewer than the afternoons: a flat baseline misses it
+    assert counts[night] < rates.max() < 2 * rates.mean()
+    assert [(b.first, b.last) for b in find_bursts(counts, HOURLY, SpikeSettings())] == [(night, night)]
+
+
+def test_a_lasting_rise_becomes_the_level_instead_of_one_endless_spike():
+    counts = np.concatenate([np.full(28, 15.0), [400.0], np.full(30, 60.0)])  # a leak, then four times the talk
+    assert [(b.first, b.last) for b in find_bursts(counts, DAILY, SpikeSettings())] == [(28, 31)]
 
 
 def test_the_leak_and_the_launch_are_found_and_explained_by_their_topics():
@@ -117,7 +144,9 @@ def test_the_leak_and_the_launch_are_found_and_explained_by_their_topics():
     assert topic_drivers[0]["share"] > 0.7 > 0.4 > topic_drivers[0]["share_before"]
     assert {d["value"] for d in leak.drivers if d["kind"] == "language"} & {"ar", "fr", "de", "es"}
     assert {d["value"] for d in leak.drivers if d["kind"] == "source"} == {"mastodon", "bluesky"}
-    assert leak.sentiment["during"] < leak.sentiment["before"] and leak.sentiment["change"] < -0.3
+    during, before, change = (leak.sentiment[k] for k in ("during", "before", "change"))
+    assert during is not None and before is not None and change is not None
+    assert during < before and change < -0.3
     assert len(leak.top_posts["engagement"]) == 5
     engagement = [p["engagement"] for p in leak.top_posts["engagement"]]
     assert engagement == sorted(engagement, reverse=True)
