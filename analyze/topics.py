@@ -185,8 +185,10 @@ def fit_topics(
     from sklearn.feature_extraction.text import CountVectorizer
     from umap import UMAP
 
+    from analyze.jit_cache import cache_umap_kernels
     from analyze.neighbors import cosine_neighbors
 
+    cache_umap_kernels()
     means = language_means(embeddings, languages) if centre_languages else {}
     vectors = centred(embeddings, languages, means)
     size = min_topic_size or auto_min_topic_size(len(documents))
