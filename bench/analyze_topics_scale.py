@@ -228,7 +228,7 @@ def incremental(folder: str, n: int) -> None:
         f"peak {fit['peak_mb']:,.0f} MB",
         flush=True,
     )
-    settled = _measure("analyze", url, ["--embedding", backend.name])
+    settled = _measure("analyze", url, ["--embedding", AnalysisSettings().embeddings])
     print(
         f"  first analysis of the store (every post scored against the narratives once, as earlier runs "
         f"would have): {settled['seconds']:.0f} s",
