@@ -39,11 +39,11 @@ from monitor.config import Monitor
 from monitor.query import Query
 from store.analysis import (
     PostVerdict,
-    monitor_embeddings,
     posts_without_embedding,
     posts_without_verdict,
     save_embeddings,
     save_verdicts,
+    vectors_of,
 )
 from store.narratives import (
     forget_narratives,
@@ -55,6 +55,7 @@ from store.narratives import (
 )
 from store.post_counts import refresh as refresh_post_counts
 from store.spikes import save_spikes, spike_events
+from store.topic_models import embedded_post_ids
 
 log = logging.getLogger(__name__)
 BATCH = 256
@@ -174,28 +175,30 @@ def _embed_posts(engine, monitor, make_backend, name, progress, report) -> None:
 
 
 def _score_narratives(engine, monitor, make_backend, name, progress, report) -> None:
+    """Score the embedded posts not scored yet; only their vectors are read, never the whole store's."""
     narratives = monitor.narratives
     key = fingerprint(narratives, name)
     with engine.connect() as conn:
         current = stored_fingerprint(conn, monitor.name)
         done = scored_post_ids(conn, monitor.name) if current == key else set()
-        embedded, matrix = monitor_embeddings(conn, monitor.name, name)
+        embedded = embedded_post_ids(conn, monitor.name, name)
     if current != key:  # new definitions or model: start over (this also clears an interrupted first scoring)
         with engine.begin() as conn:
             forget_narratives(conn, monitor.name)
             if narratives:
                 record_definitions(conn, monitor.name, key, name, _definitions(narratives, name))
-    todo = [i for i, post in enumerate(embedded) if post.id not in done]
+    todo = [pid for pid in embedded.tolist() if pid not in done]
     if not narratives or not todo:
         return
     progress("narratives", 0, len(todo))
     vectors = narrative_vectors(narratives, make_backend())
     thresholds = [threshold_for(n, name) for n in narratives]
+    names = [n.name for n in narratives]
     for batch in _chunks(todo, BATCH * 8):
-        scores = score(matrix[list(batch)], vectors)
+        with engine.connect() as conn:
+            ids, matrix = vectors_of(conn, name, batch)
         with engine.begin() as conn:
-            names = [n.name for n in narratives]
-            save_scores(conn, monitor.name, [embedded[i].id for i in batch], names, scores, thresholds)
+            save_scores(conn, monitor.name, ids.tolist(), names, score(matrix, vectors), thresholds)
         report.narrative_posts += len(batch)
         progress("narratives", report.narrative_posts, len(todo))
 
@@ -216,12 +219,23 @@ def _find_spikes(engine, monitor, name, progress, report) -> None:
     progress("spikes", 0, 1)
     with engine.connect() as conn:
         events, labels = spike_events(conn, monitor.name, memberships(conn, monitor.name))
-        embedded, matrix = monitor_embeddings(conn, monitor.name, name)
-    found = detect_spikes(events, typicality=typicality_from([p.id for p in embedded], matrix), labels=labels)
+    found = detect_spikes(events, typicality=_stored_typicality(engine, name), labels=labels)
     with engine.begin() as conn:
         save_spikes(conn, monitor.name, found)
     report.spikes = len(found)
     progress("spikes", 1, 1)
+
+
+def _stored_typicality(engine: Engine, name: str) -> Callable[[Sequence[int]], dict[int, float]]:
+    """Typicality over stored vectors, read for each spike's posts only (not the whole store's)."""
+
+    def typicality(group: Sequence[int]) -> dict[int, float]:
+        with engine.connect() as conn:
+            ids, matrix = vectors_of(conn, name, group)
+        scored = typicality_from(ids.tolist(), matrix)
+        return scored(group) if scored else {}
+
+    return typicality
 
 
 # Arabic attaches conjunctions, prepositions and the article to the word: تسريب → التسريب, والتسريب.

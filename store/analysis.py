@@ -125,6 +125,21 @@ def monitor_embeddings(conn: Connection, monitor: str, model: str) -> tuple[list
     return texts, matrix
 
 
+def vectors_of(conn: Connection, model: str, post_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of those of `post_ids` embedded with `model`, in id order: only these rows are read."""
+    ids = sorted({int(i) for i in post_ids})
+    found: dict[int, np.ndarray] = {}
+    for start in range(0, len(ids), 800):
+        query = select(embeddings.c.post_id, embeddings.c.dim, embeddings.c.vector).where(
+            embeddings.c.model == model, embeddings.c.post_id.in_(ids[start : start + 800])
+        )
+        found.update({r.post_id: np.frombuffer(r.vector, dtype="<f4", count=r.dim) for r in conn.execute(query)})
+    if not found:
+        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+    kept = [i for i in ids if i in found]
+    return np.array(kept, dtype=np.int64), np.vstack([found[i] for i in kept])
+
+
 def languages_of(conn: Connection, post_ids: Sequence[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     ids = list(post_ids)
