@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.analyze import timed_analysis
+from bench.analyze import DEMO_ANCHOR_S, print_figures, timed_analysis
 from collect.runner import load_demo
 from monitor.config import load_monitor
 from store.db import open_store
@@ -32,16 +32,8 @@ def run() -> None:
             f"{matched} matched, {load_s:.2f} s ({fetched / load_s:,.0f} posts/s parse+filter+store)"
         )
 
-        report, total, steps = timed_analysis(engine, monitor)
-        print(
-            f"analysis: {report.analyzed} posts in {total:.1f} s, {report.topics} topics, "
-            f"{report.unscored} unscored by {monitor.analysis.sentiment}"
-        )
-        for step, seconds in steps.items():
-            print(f"  {step}: {seconds:.1f} s")
-        embed = steps.get("embeddings")
-        if embed:
-            print(f"  embedding throughput: {report.embedded / embed:,.0f} posts/s")
+        report, timing = timed_analysis(engine, monitor)
+        print_figures("analysis of the demo corpus", report, timing, anchor=DEMO_ANCHOR_S)
         engine.dispose()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {peak_mb:,.0f} MB")
