@@ -12,14 +12,13 @@ each with every post near it in time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import Engine
 
 from analyze.text import model_text
-from store.analysis import monitor_embeddings
-from store.similar_posts import as_matrix, last_scan, post_times_and_authors, save_pairs
+from store.similar_posts import as_matrix, embedded_between, embedded_since, last_scan, save_pairs, texts_of
 
 THRESHOLD = 0.95
 MIN_CHARS = 30  # shorter posts ("wow", a bare link) say too little to be a copied message
@@ -60,30 +59,44 @@ def similar_pairs(
 
 
 def find_near_duplicates(engine: Engine, monitor: str, model: str, threshold: float = THRESHOLD) -> int:
-    """Compare the monitor's posts embedded since the last search; store the pairs. Returns pairs found."""
+    """Compare the monitor's posts embedded since the last search with the posts near them in time; store
+    the pairs. Returns pairs found. Only those posts' vectors are read, and the text only of posts in a
+    pair (to leave out the short ones), so a run costs what its new posts cost, not the whole store."""
     with engine.connect() as conn:
         scan = last_scan(conn, monitor, model)
         restart = scan is None or scan.threshold != threshold
         since = 0 if restart or scan is None else scan.last_post_id
-        embedded, vectors = monitor_embeddings(conn, monitor, model)
-        if not embedded or embedded[-1].id <= since:
+        fresh = embedded_since(conn, monitor, model, since)
+        if not fresh:
             return 0
-        known = post_times_and_authors(conn, monitor)
-    ids = np.array([post.id for post in embedded])
-    times = np.array([known[pid][0].timestamp() if pid in known else 0.0 for pid in ids.tolist()])
-    authors = [
-        known[post.id][1] if post.id in known and len(model_text(post.title, post.text)) >= MIN_CHARS else None
-        for post in embedded
-    ]
-    pairs = similar_pairs(times, authors, as_matrix(vectors), ids > since, threshold=threshold)
+        spans = time_spans([created for _, created in fresh], WINDOW)
+        ids, times, authors, vectors = embedded_between(conn, monitor, model, spans)
+        pairs = similar_pairs(times, authors, as_matrix(vectors), ids > since, threshold=threshold)
+        paired = {int(ids[k]) for pair in pairs for k in pair[:2]}
+        long_enough = {
+            pid for pid, (title, text) in texts_of(conn, paired).items() if len(model_text(title, text)) >= MIN_CHARS
+        }
+    kept = [(int(ids[a]), int(ids[b]), s) for a, b, s in pairs if ids[a] in long_enough and ids[b] in long_enough]
     with engine.begin() as conn:
         save_pairs(
             conn,
             monitor,
             model,
-            [(int(ids[a]), int(ids[b]), s) for a, b, s in pairs],
-            last_post_id=int(ids.max()),
+            kept,
+            last_post_id=max(pid for pid, _ in fresh),
             threshold=threshold,
             restart=restart,
         )
-    return len(pairs)
+    return len(kept)
+
+
+def time_spans(times: Sequence[datetime], reach: timedelta) -> list[tuple[datetime, datetime]]:
+    """The moments within `reach` of any of `times`, as few disjoint (start, end) spans, in order."""
+    spans: list[tuple[datetime, datetime]] = []
+    for moment in sorted(times):
+        start, end = moment - reach, moment + reach
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans

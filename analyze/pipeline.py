@@ -109,9 +109,13 @@ def analyze_monitor(
     if update.refit is not None and update.posts:
         report.topics, report.topic_posts, report.refit_reason = update.topics, update.posts, update.refit
     _score_narratives(engine, monitor, embedder, embedding_name, progress, report)
+    progress("near duplicates", 0, 1)
     find_near_duplicates(engine, monitor.name, embedding_name)
+    progress("near duplicates", 1, 1)
     _find_spikes(engine, monitor, embedding_name, progress, report)
+    progress("dashboard counts", 0, 1)
     refresh_post_counts(engine)
+    progress("dashboard counts", 1, 1)
     return report
 
 

@@ -6,19 +6,19 @@ Voices page lists the groups that several authors wrote, possible copy-paste cam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, select
 
 from store.analysis import monitor_post_ids
 from store.dialect import insert_ignore, upsert
 from store.filters import PostFilter, scoped, topic_model_id
-from store.schema import posts, similar_posts, similar_scans
+from store.schema import embeddings, posts, similar_posts, similar_scans
 from store.timeutil import as_utc, utc_now
 
 GROUP_COLUMNS = ["text", "posts", "authors", "sources", "first", "last", "similarity", "post_ids"]
@@ -39,10 +39,48 @@ def last_scan(conn: Connection, monitor: str, model: str) -> Scan | None:
     return Scan(int(row.last_post_id), float(row.threshold)) if row else None
 
 
-def post_times_and_authors(conn: Connection, monitor: str) -> dict[int, tuple[datetime, str | None]]:
-    """Each of the monitor's posts: when it was written and its author's pseudonym."""
-    query = select(posts.c.id, posts.c.created_at, posts.c.author_hash).where(posts.c.id.in_(monitor_post_ids(monitor)))
-    return {row.id: (as_utc(row.created_at), row.author_hash) for row in conn.execute(query)}
+def embedded_since(conn: Connection, monitor: str, model: str, since: int) -> list[tuple[int, datetime]]:
+    """(id, written at) of the monitor's posts with an id above `since` that have a `model` vector."""
+    query = (
+        select(posts.c.id, posts.c.created_at)
+        .join(embeddings, and_(embeddings.c.post_id == posts.c.id, embeddings.c.model == model))
+        .where(posts.c.id > since, posts.c.id.in_(monitor_post_ids(monitor)))
+    )
+    return [(row.id, as_utc(row.created_at)) for row in conn.execute(query)]
+
+
+def embedded_between(
+    conn: Connection, monitor: str, model: str, spans: Sequence[tuple[datetime, datetime]]
+) -> tuple[np.ndarray, np.ndarray, list[str | None], np.ndarray]:
+    """The monitor's posts with a `model` vector written within any of `spans`: ids, times (epoch
+    seconds), author pseudonyms and vectors, in id order."""
+    rows: dict[int, Any] = {}
+    for start, end in spans:
+        query = (
+            select(posts.c.id, posts.c.created_at, posts.c.author_hash, embeddings.c.dim, embeddings.c.vector)
+            .join(embeddings, and_(embeddings.c.post_id == posts.c.id, embeddings.c.model == model))
+            .where(posts.c.created_at >= start, posts.c.created_at <= end, posts.c.id.in_(monitor_post_ids(monitor)))
+        )
+        rows.update((row.id, row) for row in conn.execute(query))
+    ordered = [rows[pid] for pid in sorted(rows)]
+    ids = np.array([row.id for row in ordered], dtype=np.int64)
+    times = np.array([as_utc(row.created_at).timestamp() for row in ordered])
+    vectors = (
+        np.vstack([np.frombuffer(row.vector, dtype="<f4", count=row.dim) for row in ordered])
+        if ordered
+        else np.zeros((0, 0), dtype=np.float32)
+    )
+    return ids, times, [row.author_hash for row in ordered], vectors
+
+
+def texts_of(conn: Connection, post_ids: Collection[int]) -> dict[int, tuple[str | None, str]]:
+    """(title, text) of the given posts."""
+    found: dict[int, tuple[str | None, str]] = {}
+    ids = sorted(post_ids)
+    for start in range(0, len(ids), 800):
+        query = select(posts.c.id, posts.c.title, posts.c.text).where(posts.c.id.in_(ids[start : start + 800]))
+        found.update((row.id, (row.title, row.text)) for row in conn.execute(query))
+    return found
 
 
 def save_pairs(

@@ -7,7 +7,7 @@ from datetime import timedelta
 import numpy as np
 from sqlalchemy import select
 
-from analyze.near_duplicates import THRESHOLD, WINDOW, find_near_duplicates, similar_pairs
+from analyze.near_duplicates import THRESHOLD, WINDOW, find_near_duplicates, similar_pairs, time_spans
 from store.analysis import save_embeddings
 from store.collection import finish_run, save_posts, start_run
 from store.filters import PostFilter
@@ -94,3 +94,9 @@ def test_analysis_stores_groups_that_follow_filters_forgetting_and_new_posts(eng
         left = conn.execute(select(similar_posts.c.post_id, similar_posts.c.other_id)).all()
         assert near_duplicate_groups(conn, MONITOR, PostFilter()).at[0, "authors"] == 2
     assert all(late_id not in pair for pair in left) and len(left) == 1
+
+
+def test_the_search_reads_only_the_times_near_new_posts():
+    hour = timedelta(hours=1)
+    spans = time_spans([DAY0 + 60 * hour, DAY0, DAY0 + hour], WINDOW)
+    assert spans == [(DAY0 - WINDOW, DAY0 + hour + WINDOW), (DAY0 + 60 * hour - WINDOW, DAY0 + 60 * hour + WINDOW)]
