@@ -4,8 +4,10 @@ Identical text is caught by folding (the dashboard's "same text" groups); a camp
 word, adds a hashtag or changes punctuation is not. Two posts are near duplicates when their
 embeddings' cosine is at least THRESHOLD (a high bar: paraphrases of one topic stay well below it),
 their authors differ (posts under MIN_CHARS characters are left out), and they were written within
-WINDOW of each other (a campaign posts in a burst; bounding the window keeps the search linear in
-the posts rather than quadratic). Incremental: only posts newer than the last search are compared,
+WINDOW of each other. A campaign posts in a burst: studies of coordinated posting look for the same
+action within seconds to an hour or so, and three hours is generous. The window also bounds the cost:
+each new post is compared with the posts of six hours, not the whole store (a wider window cost
+seconds a run at 100,000 posts). Identical text at any distance is still the "same text" groups. Incremental: only posts newer than the last search are compared,
 each with every post near it in time.
 """
 
@@ -22,7 +24,7 @@ from store.similar_posts import as_matrix, embedded_between, embedded_since, las
 
 THRESHOLD = 0.95
 MIN_CHARS = 30  # shorter posts ("wow", a bare link) say too little to be a copied message
-WINDOW = timedelta(hours=24)
+WINDOW = timedelta(hours=3)
 BLOCK = 512
 
 
@@ -39,6 +41,7 @@ def similar_pairs(
     `window_s` seconds, where at least one of the two is `new`. `matrix` rows are unit length."""
     order = np.argsort(times, kind="stable")
     sorted_times = times[order]
+    by_time = matrix[order]  # one copy, so each block's candidates are a slice, not another copy
     fresh = order[new[order]]
     found: dict[tuple[int, int], float] = {}
     for start in range(0, len(fresh), BLOCK):
@@ -46,7 +49,7 @@ def similar_pairs(
         low = np.searchsorted(sorted_times, times[block].min() - window_s, side="left")
         high = np.searchsorted(sorted_times, times[block].max() + window_s, side="right")
         candidates = order[low:high]
-        scores = matrix[block] @ matrix[candidates].T
+        scores = matrix[block] @ by_time[low:high].T
         rows, cols = np.nonzero(scores >= threshold)
         for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
             a, b = int(block[r]), int(candidates[c])

@@ -81,6 +81,9 @@ def spike_events(
 ) -> tuple[list[PostEvent], dict[str, str]]:
     """Every post of the monitor as a PostEvent, and labels for its topics ("topic:3" → label).
 
+    The events carry no text or link: reading every post's text on every run cost seconds at 100,000
+    posts, and only a spike's few top posts need theirs (save_spikes adds them).
+
     Topics come from the monitor's latest topic model (the -1 "no topic" group is left out);
     `narratives` maps post id → the narratives it belongs to.
     """
@@ -91,9 +94,6 @@ def spike_events(
             posts.c.id,
             posts.c.created_at,
             posts.c.platform,
-            posts.c.url,
-            posts.c.title,
-            posts.c.text,
             posts.c.likes,
             posts.c.reposts,
             posts.c.replies,
@@ -117,8 +117,6 @@ def spike_events(
             narratives=narratives.get(r.id, ()),
             sentiment=r.sentiment_score,
             engagement=(r.likes or 0) + (r.reposts or 0) + (r.replies or 0),
-            url=r.url,
-            snippet=" ".join(((r.title or "") + " " + r.text).split())[:SNIPPET],
         )
         for r in conn.execute(query)
     ]
@@ -130,10 +128,11 @@ def spike_events(
 
 
 def save_spikes(conn: Connection, monitor: str, found: Sequence[Spike]) -> None:
-    """Replace the monitor's spikes with `found`."""
+    """Replace the monitor's spikes with `found`, their top posts given their links and text."""
     conn.execute(delete(spikes).where(spikes.c.monitor == monitor))
     if not found:
         return
+    cards = _post_cards(conn, {card["id"] for s in found for ranked in s.top_posts.values() for card in ranked})
     now = utc_now()
     conn.execute(
         spikes.insert(),
@@ -148,13 +147,28 @@ def save_spikes(conn: Connection, monitor: str, found: Sequence[Spike]) -> None:
                 "baseline": s.baseline,
                 "peak": s.peak,
                 "drivers": json.dumps(s.drivers, ensure_ascii=False),
-                "top_posts": json.dumps(s.top_posts, ensure_ascii=False),
+                "top_posts": json.dumps(
+                    {
+                        by: [{**card, **cards.get(card["id"], {})} for card in ranked]
+                        for by, ranked in s.top_posts.items()
+                    },
+                    ensure_ascii=False,
+                ),
                 "sentiment": json.dumps(s.sentiment),
                 "detected_at": now,
             }
             for s in found
         ],
     )
+
+
+def _post_cards(conn: Connection, post_ids: set[int]) -> dict[int, dict]:
+    """Link and text snippet of each given post, for a spike's top-post cards."""
+    query = select(posts.c.id, posts.c.url, posts.c.title, posts.c.text).where(posts.c.id.in_(sorted(post_ids)))
+    return {
+        r.id: {"url": r.url, "text": " ".join(((r.title or "") + " " + r.text).split())[:SNIPPET]}
+        for r in conn.execute(query)
+    }
 
 
 def stored_spikes(conn: Connection, monitor: str, since: datetime | None = None) -> list[StoredSpike]:
