@@ -7,8 +7,8 @@ their authors differ (posts under MIN_CHARS characters are left out), and they w
 WINDOW of each other. A campaign posts in a burst: studies of coordinated posting look for the same
 action within seconds to an hour or so, and three hours is generous. The window also bounds the cost:
 each new post is compared with the posts of six hours, not the whole store (a wider window cost
-seconds a run at 100,000 posts). Identical text at any distance is still the "same text" groups. Incremental: only posts newer than the last search are compared,
-each with every post near it in time.
+seconds a run at 100,000 posts). Identical text at any distance is still the "same text" groups.
+Incremental: only posts newer than the last search are compared, each with every post near it in time.
 """
 
 from __future__ import annotations
