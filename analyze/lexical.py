@@ -7,6 +7,14 @@ character n-grams keep them, whatever the language or spelling. Each n-gram is h
 
 Counts are damped (log1p) and each block (characters, words) is L2-normalised per text, so a long
 post weighs the same as a tweet. Everything is vectorised over the whole batch in numpy.
+
+Character n-grams can also be hashed into a per-text *namespace* (one per language): the same
+spelling then gets its own weight in each language ("hit" is praise in Hinglish tweets, "mal" is bad
+in Spanish and hurts in German), beside the shared weight every language learns from.
+
+Arabic is folded before hashing, as Arabic text classifiers do: short vowels and tatweel go, the
+alef, ya, ta marbuta and hamza-seat variants that writers swap freely become one letter, and
+Arabic-Indic digits become ASCII digits. Otherwise "أحب", "احب" and "إحب" would be three features.
 """
 
 from __future__ import annotations
@@ -25,6 +33,13 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: spreads the hash o
 _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _MENTION = re.compile(r"@\w+")
 _REPEAT = re.compile(r"(.)\1{2,}")
+# Harakat and Quranic annotation marks, superscript alef, tatweel: decoration, not spelling.
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_ARABIC_LETTERS = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
+    | {chr(0x0660 + d): str(d) for d in range(10)}
+    | {chr(0x06F0 + d): str(d) for d in range(10)}
+)
 
 
 @dataclass(frozen=True)
@@ -47,23 +62,39 @@ class SparseRows:
 
 
 def normalise_for_ngrams(text: str) -> str:
-    """Lower case, mentions as one token, runs of 3+ equal characters cut to two ("soooo" → "soo")."""
-    return _REPEAT.sub(r"\1\1", _MENTION.sub("@user", text[:MAX_CHARS].lower()))
+    """Lower case, mentions as one token, Arabic folded, runs of 3+ equal characters cut to two.
+
+    "soooo" → "soo" and "ههههههه" → "هه": how long a laugh or a cry is stretched varies from
+    writer to writer; that it is stretched is what carries the feeling.
+    """
+    lowered = _MENTION.sub("@user", text[:MAX_CHARS].lower())
+    return _REPEAT.sub(r"\1\1", _fold_arabic(lowered))
 
 
-def char_ngrams(texts: Sequence[str], bits: int) -> SparseRows:
-    """Hashed character n-grams of the orders in CHAR_ORDERS, over each text padded with spaces."""
+def _fold_arabic(text: str) -> str:
+    if not any("\u0600" <= ch <= "\u06ff" for ch in text):
+        return text
+    return _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS)
+
+
+def char_ngrams(texts: Sequence[str], bits: int, namespaces: Sequence[int] | None = None) -> SparseRows:
+    """Hashed character n-grams of the orders in CHAR_ORDERS, over each text padded with spaces.
+
+    ``namespaces`` gives each text a number that salts its hashes (0, the default, is the shared
+    space), so equal n-grams of texts in different namespaces land in unrelated buckets.
+    """
     padded = [f" {normalise_for_ngrams(t)} " if t else "" for t in texts]
     codes = np.frombuffer("\0".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     lengths = np.array([len(p) for p in padded], dtype=np.int64)
     owner = np.repeat(np.arange(len(texts)), lengths + 1)[: len(codes)]  # the separator goes with its left text
     separators = np.concatenate([[0], np.cumsum(codes == 0)])
+    salts = np.zeros(len(texts), np.uint64) if namespaces is None else np.asarray(namespaces, np.uint64) << np.uint64(8)
     rows, buckets = [], []
     for order in CHAR_ORDERS:
         count = len(codes) - order + 1
         if count <= 0:
             continue
-        hashed = np.full(count, np.uint64(order))
+        hashed = salts[owner[:count]] + np.uint64(order)
         for offset in range(order):
             hashed = hashed * _PRIME + codes[offset : offset + count]
         inside = separators[order : order + count] - separators[:count] == 0

@@ -2,7 +2,10 @@
 
 Features per text: the multilingual Universal Sentence Encoder vector (what the text means, in any
 of its 16 languages) next to hashed character and word n-grams (the words and spellings that
-carry feeling: "mdr", "ههههه", "😡", "no way"). One multinomial logistic regression reads them all,
+carry feeling: "mdr", "ههههه", "😡", "no way"), and the character n-grams once more in the text's
+own language namespace, so a spelling can weigh differently in each of the eight training languages
+(the language is the detector's, or "hi" for Hinglish, see analyze/hinglish.py; other languages get
+only the shared weights). One multinomial logistic regression reads them all,
 trained only on the XLM-T train splits by `python -m bench.train_sentiment`, which writes
 ``analyze/models/sentiment-multilingual.npz`` bit for bit (fixed data order, single-threaded BLAS,
 no randomness). The file holds plain arrays (no pickle); inference needs only numpy.
@@ -20,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from analyze.lexical import char_ngrams, word_ngrams
+from analyze.hinglish import sentiment_language
+from analyze.lexical import SparseRows, char_ngrams, word_ngrams
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "sentiment-multilingual.npz"
 LABELS = ("negative", "neutral", "positive")
@@ -32,11 +36,31 @@ class FeatureSpec:
 
     char_bits: int
     word_bits: int
+    language_bits: int  # the per-language character n-gram block
     embedding_weight: float
+    languages: tuple[str, ...]  # namespace i + 1 belongs to languages[i]
 
 
-def lexical_blocks(texts: Sequence[str], spec: FeatureSpec):
-    return char_ngrams(texts, spec.char_bits), word_ngrams(texts, spec.word_bits)
+def lexical_blocks(
+    texts: Sequence[str], languages: Sequence[str], spec: FeatureSpec
+) -> tuple[SparseRows, SparseRows, SparseRows]:
+    """Shared character n-grams, shared word n-grams, and character n-grams in each text's language.
+
+    `languages` are the ones the model files texts under (see `filed_languages`).
+    """
+    namespace = {language: i + 1 for i, language in enumerate(spec.languages)}
+    spaces = [namespace.get(language, 0) for language in languages]
+    in_language = [t if space else "" for t, space in zip(texts, spaces, strict=True)]
+    return (
+        char_ngrams(texts, spec.char_bits),
+        word_ngrams(texts, spec.word_bits),
+        char_ngrams(in_language, spec.language_bits, spaces),
+    )
+
+
+def filed_languages(texts: Sequence[str], detected: Sequence[str]) -> list[str]:
+    """Each text's language as the model sees it: the detector's guess, or "hi" for Hinglish."""
+    return [sentiment_language(t, language) for t, language in zip(texts, detected, strict=True)]
 
 
 class LinearSentimentModel:
@@ -48,9 +72,16 @@ class LinearSentimentModel:
             self.embedding_weights = arrays["embedding_weights"].astype(np.float64)
             self.char_weights = arrays["char_weights"].astype(np.float32)
             self.word_weights = arrays["word_weights"].astype(np.float32)
+            self.language_char_weights = arrays["language_char_weights"].astype(np.float32)
             self.intercept = arrays["intercept"].astype(np.float64)
             offsets = arrays["language_offsets"].astype(np.float64)
-        self.spec = FeatureSpec(meta["char_bits"], meta["word_bits"], meta["embedding_weight"])
+        self.spec = FeatureSpec(
+            char_bits=meta["char_bits"],
+            word_bits=meta["word_bits"],
+            language_bits=meta["language_bits"],
+            embedding_weight=meta["embedding_weight"],
+            languages=tuple(meta["languages"]),
+        )
         self.temperature = float(meta["temperature"])
         self.embedding_model = str(meta["embedding_model"])
         self.version = str(meta["version"])
@@ -61,15 +92,17 @@ class LinearSentimentModel:
         return softmax(self.logits(embeddings, texts, languages) / self.temperature)
 
     def logits(self, embeddings: np.ndarray, texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
-        chars, words = lexical_blocks(texts, self.spec)
+        filed = filed_languages(texts, languages)
+        chars, words, language_chars = lexical_blocks(texts, filed, self.spec)
         raw = (
             (embeddings.astype(np.float64) * self.spec.embedding_weight) @ self.embedding_weights
             + chars.dot(self.char_weights)
             + words.dot(self.word_weights)
+            + language_chars.dot(self.language_char_weights)
             + self.intercept
         )
         zero = np.zeros(len(LABELS))
-        return raw + np.array([self.offsets.get(language, zero) for language in languages]).reshape(raw.shape)
+        return raw + np.array([self.offsets.get(language, zero) for language in filed]).reshape(raw.shape)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -18,15 +18,30 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from analyze.embeddings import UseMultilingualBackend
-from analyze.sentiment_model import LABELS, MODEL_PATH, FeatureSpec, LinearSentimentModel, lexical_blocks, softmax
+from analyze.language import detect_languages
+from analyze.sentiment_model import (
+    LABELS,
+    MODEL_PATH,
+    FeatureSpec,
+    LinearSentimentModel,
+    filed_languages,
+    lexical_blocks,
+    softmax,
+)
 from analyze.text import model_text
 from bench import data
 
-SPEC = FeatureSpec(char_bits=17, word_bits=16, embedding_weight=1.0)
+SPEC = FeatureSpec(
+    char_bits=17,
+    word_bits=16,
+    language_bits=18,
+    embedding_weight=2.0,
+    languages=tuple(data.XLMT_LANGUAGES.values()),
+)
 C_GRID = (0.5, 1.0, 2.0)
 TEMPERATURES = np.round(np.arange(0.5, 2.51, 0.05), 2)
 OFFSETS = np.round(np.arange(-1.0, 1.01, 0.1), 2)
-VERSION = "xlmt-use-ngrams-1"
+VERSION = "xlmt-use-ngrams-2"
 
 
 def load(split: str) -> tuple[list[str], np.ndarray, list[str]]:
@@ -39,11 +54,17 @@ def load(split: str) -> tuple[list[str], np.ndarray, list[str]]:
     return texts, np.array(labels), languages
 
 
+def detected(texts: list[str]) -> list[str]:
+    """The languages the pipeline would give the texts (the detector's, not the data set's)."""
+    return [guess.language for guess in detect_languages(texts)]
+
+
 def features(texts: list[str], embeddings: np.ndarray):
+    """The model's input matrix: embeddings, then the blocks of `lexical_blocks`, in the model file's order."""
     import scipy.sparse as sp
 
-    chars, words = lexical_blocks(texts, SPEC)
-    blocks = [sp.csr_matrix((b.values, b.indices, b.indptr), shape=(len(texts), b.width)) for b in (chars, words)]
+    lexical = lexical_blocks(texts, filed_languages(texts, detected(texts)), SPEC)
+    blocks = [sp.csr_matrix((b.values, b.indices, b.indptr), shape=(len(texts), b.width)) for b in lexical]
     return sp.hstack([sp.csr_matrix(embeddings * SPEC.embedding_weight), *blocks]).tocsr()
 
 
@@ -95,15 +116,17 @@ def main() -> int:
         losses = [_log_loss(softmax(logits / t), val_y) for t in TEMPERATURES]
         temperature = float(TEMPERATURES[int(np.argmin(losses))])
         codes = np.array(val_languages)
-        languages = list(data.XLMT_LANGUAGES.values())
+        languages = list(SPEC.languages)
         offsets = np.array([best_offsets(logits[codes == c], val_y[codes == c]) for c in languages])
-    dim = x_val.shape[1] - (1 << SPEC.char_bits) - (1 << SPEC.word_bits)
+    dim = x_val.shape[1] - (1 << SPEC.char_bits) - (1 << SPEC.word_bits) - (1 << SPEC.language_bits)
+    ends = np.cumsum([dim, 1 << SPEC.char_bits, 1 << SPEC.word_bits])
     meta = {
         "version": VERSION,
         "labels": list(LABELS),
         "embedding_model": UseMultilingualBackend.name,
         "char_bits": SPEC.char_bits,
         "word_bits": SPEC.word_bits,
+        "language_bits": SPEC.language_bits,
         "embedding_weight": SPEC.embedding_weight,
         "C": c,
         "temperature": temperature,
@@ -114,15 +137,16 @@ def main() -> int:
         {
             "meta": np.array(json.dumps(meta, sort_keys=True)),
             "embedding_weights": coefficients[:dim].astype(np.float32),
-            "char_weights": coefficients[dim : dim + (1 << SPEC.char_bits)],
-            "word_weights": coefficients[dim + (1 << SPEC.char_bits) :],
+            "char_weights": coefficients[ends[0] : ends[1]],
+            "word_weights": coefficients[ends[1] : ends[2]],
+            "language_char_weights": coefficients[ends[2] :],
             "intercept": intercept.astype(np.float32),
             "language_offsets": offsets.astype(np.float32),
         },
     )
     check = LinearSentimentModel(MODEL_PATH)
     with threadpool_limits(limits=1):
-        predicted = check.probabilities(embedder.embed(val_texts), val_texts, val_languages).argmax(axis=1)
+        predicted = check.probabilities(embedder.embed(val_texts), val_texts, detected(val_texts)).argmax(axis=1)
     print(f"saved {MODEL_PATH} ({MODEL_PATH.stat().st_size / 1e6:.1f} MB): C={c}, temperature={temperature}")
     for code in languages:
         print(f"  {code}: validation macro-F1 {macro_f1(val_y[codes == code], predicted[codes == code]):.3f}")

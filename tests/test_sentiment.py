@@ -140,7 +140,8 @@ def test_hashed_ngrams_are_stable_across_machines_and_runs():
 def test_the_shipped_model_is_small_and_safe():
     assert MODEL_PATH.stat().st_size < 4_000_000
     with np.load(MODEL_PATH, allow_pickle=False) as arrays:  # would raise on pickled objects
-        assert {"meta", "embedding_weights", "char_weights", "word_weights"} <= set(arrays.files)
+        blocks = {"embedding_weights", "char_weights", "word_weights", "language_char_weights"}
+        assert {"meta", *blocks} <= set(arrays.files)
 
 
 def test_the_tool_writes_one_line_per_input_line(tmp_path, capsys):
