@@ -8,6 +8,8 @@ signal or kill a collector in the middle of a run. Collector processes reach it 
 
 from __future__ import annotations
 
+import select
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,23 +22,44 @@ from tests.fake_hn import FakeAlgolia
 
 
 class Served:
-    """What the server saw: the most requests for one search string it answered at the same time."""
+    """What the server saw: for each search string, the most requests it answered at the same time.
+
+    A request whose client died while it was being answered (a killed collector) is left out: the
+    operating system frees the dead collector's lock at once, so a live one may rightly ask for the
+    same search while the server is still sleeping on the dead one's question.
+    """
 
     def __init__(self, delay: float) -> None:
         self.url = ""
         self.delay = delay  # seconds before each answer; a test may change it while serving
         self.lock = threading.Lock()
-        self.active: dict[str, int] = {}
-        self.most_at_once: dict[str, int] = {}
+        self.answered: list[tuple[str, float, float]] = []  # search, start, end
 
-    def enter(self, search: str) -> None:
+    def record(self, search: str, start: float, end: float) -> None:
         with self.lock:
-            self.active[search] = self.active.get(search, 0) + 1
-            self.most_at_once[search] = max(self.most_at_once.get(search, 0), self.active[search])
+            self.answered.append((search, start, end))
 
-    def leave(self, search: str) -> None:
+    @property
+    def most_at_once(self) -> dict[str, int]:
         with self.lock:
-            self.active[search] -= 1
+            answered = list(self.answered)
+        most: dict[str, int] = {}
+        for search, start, _ in answered:
+            overlapping = sum(1 for s, a, b in answered if s == search and a <= start < b)
+            most[search] = max(most.get(search, 0), overlapping)
+        return most
+
+
+def client_is_gone(connection: socket.socket) -> bool:
+    """Whether the peer closed the connection while its request waited: a client that waits for its
+    answer sends nothing, so a readable socket with nothing to read means it has hung up."""
+    readable, _, _ = select.select([connection], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 @contextmanager
@@ -48,15 +71,16 @@ def serve(api: FakeAlgolia, delay: float = 0.0) -> Iterator[Served]:
         def do_GET(self) -> None:
             request = httpx.Request("GET", f"https://hn.algolia.com{self.path}")
             search = request.url.params.get("query", "")
-            served.enter(search)
-            try:
-                time.sleep(served.delay)
-                with served.lock:
+            start = time.monotonic()
+            time.sleep(served.delay)
+            if client_is_gone(self.connection):
+                return
+            with served.lock:
+                try:
                     response = api.handle(request)
-            except AssertionError as error:
-                response = httpx.Response(404, content=str(error).encode())
-            finally:
-                served.leave(search)
+                except AssertionError as error:
+                    response = httpx.Response(404, content=str(error).encode())
+            served.record(search, start, time.monotonic())
             self.send_response(response.status_code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(response.content)))
