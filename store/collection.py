@@ -86,7 +86,9 @@ def interrupt_stale_runs(conn: Connection, monitor: str | None = None) -> list[i
     """Mark `running` runs whose process is gone as `interrupted`; returns their ids.
 
     A run on this host is dead when its process no longer exists; a run on another host when it
-    has not shown life for STALE_AFTER.
+    has not shown life for STALE_AFTER. The rows are read in full before any is updated: on SQLite
+    an update while the select is still open would upgrade a read snapshot to a write, which fails
+    at once with "database is locked" (no busy wait) whenever another collector has committed since.
     """
     query = select(runs.c.id, runs.c.host, runs.c.pid, runs.c.heartbeat_at, runs.c.started_at).where(
         runs.c.status == "running"
@@ -95,7 +97,7 @@ def interrupt_stale_runs(conn: Connection, monitor: str | None = None) -> list[i
         query = query.where(runs.c.monitor == monitor)
     now = utc_now()
     stale = []
-    for row in conn.execute(query):
+    for row in conn.execute(query).all():
         last_sign = as_utc(row.heartbeat_at or row.started_at)
         if row.host == HOST and row.pid is not None:
             dead = row.pid != os.getpid() and not _process_exists(row.pid)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, text
 
 from monitor.errors import MurmurError
+from store import collection
 from store.collection import finish_run, get_cursor, save_posts, set_cursor, start_run
 from store.db import StoreUnavailable, display_url, open_store
 from store.migrations import CURRENT_VERSION, SchemaTooNew, stored_version
@@ -138,6 +139,33 @@ def test_run_log_records_status_counts_and_errors(engine):
     assert row.status == "partial" and row.finished_at is not None
     assert json.loads(row.counts) == {"hackernews": {"new": 3}}
     assert json.loads(row.errors) == ["hackernews: page 2 truncated"]
+
+
+def test_dead_runs_are_marked_even_when_another_collector_commits_meanwhile(db_url, monkeypatch):
+    """Another collector commits between the read of the running runs and the first update (here: while
+    the first dead pid is checked). On SQLite that once failed at once with "database is locked"."""
+    engine, other = open_store(db_url), open_store(db_url)
+    with engine.begin() as conn:
+        dead = [start_run(conn, "m", "live") for _ in range(2)]
+        conn.execute(runs.update().values(pid=2**22 + 1))  # beyond the kernel's pid range: no such process
+
+    checked: list[int] = []
+
+    def another_collector_commits(pid: int) -> bool:
+        if not checked:  # before this transaction writes: afterwards the other would wait for it
+            with other.begin() as conn:
+                start_run(conn, "m", "live")
+        checked.append(pid)
+        return False
+
+    monkeypatch.setattr(collection, "_process_exists", another_collector_commits)
+    with engine.begin() as conn:
+        assert collection.interrupt_stale_runs(conn, "m") == dead
+    with engine.connect() as conn:
+        statuses = dict(conn.execute(select(runs.c.id, runs.c.status)).all())
+    assert [statuses[run] for run in dead] == ["interrupted", "interrupted"] and len(statuses) == 3
+    engine.dispose()
+    other.dispose()
 
 
 def test_post_requires_aware_time_and_an_id():
