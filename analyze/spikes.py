@@ -415,11 +415,12 @@ def detect_spikes(
             indices = np.array(members[name])
             if len(indices) < granularity.min_posts:
                 continue
-            counts = np.bincount(bins[indices], minlength=n_bins)
+            at = bins[indices]
+            counts = np.bincount(at, minlength=n_bins)
             for burst in find_bursts(counts, granularity, settings, offset):
-                during = [events[i] for i in indices if burst.first <= bins[i] <= burst.last]
+                during = [events[i] for i in indices[(at >= burst.first) & (at <= burst.last)]]
                 before_first = max(0, burst.first - granularity.window)
-                before = [events[i] for i in indices if before_first <= bins[i] < burst.first]
+                before = [events[i] for i in indices[(at >= before_first) & (at < burst.first)]]
                 spike = Spike(
                     series=name,
                     granularity=granularity.name,
