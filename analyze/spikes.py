@@ -402,15 +402,19 @@ def detect_spikes(
     if not events:
         return []
     spikes: list[Spike] = []
+    moments = [_utc(e.created_at) for e in events]
+    first = min(moments)
+    seconds = np.array([(moment - first).total_seconds() for moment in moments])  # since the first post
+    members: dict[str, list[int]] = {}
+    for index, event in enumerate(events):
+        for name in series_of(event):
+            members.setdefault(name, []).append(index)
     for granularity in granularities:
-        origin = _floor(min(e.created_at for e in events), granularity)
+        origin = _floor(first, granularity)
         offset = int((origin - origin.replace(hour=0)) / granularity.step)  # bin 0's place in its UTC day
-        bins = np.array([int((_utc(e.created_at) - origin) / granularity.step) for e in events])
+        step = granularity.step.total_seconds()
+        bins = ((seconds + (first - origin).total_seconds()) // step).astype(int)
         n_bins = int(bins.max()) + 1
-        members: dict[str, list[int]] = {}
-        for index, event in enumerate(events):
-            for name in series_of(event):
-                members.setdefault(name, []).append(index)
         for name in sorted(members):
             indices = np.array(members[name])
             if len(indices) < granularity.min_posts:
