@@ -173,7 +173,7 @@ class Baseline:
 
 def find_bursts(counts: np.ndarray, granularity: Granularity, settings: SpikeSettings, offset: int = 0) -> list[Burst]:
     """The spikes in one series of counts (see the module docstring for the rule); `offset`: bins
-    from the start of a UTC day to bin 0."""
+    from the start of a UTC week (Monday 00:00) to bin 0."""
     counts = np.asarray(counts, dtype=float)
     n = len(counts)
     base = baseline(counts, granularity, offset)
@@ -210,12 +210,7 @@ def baseline(counts: np.ndarray, granularity: Granularity, offset: int = 0) -> B
     season = np.ones(len(counts))
     for rhythm in granularity.seasons:
         season *= seasonal_factors(cleaned, rhythm, granularity.season_window, offset)
-    # Until a whole cycle of the longest rhythm has been seen (the first week of hours), its season
-    # is unknown and the level follows the last `recent` bins: the first Saturday is not a Friday.
-    longest = max(rhythm.period for rhythm in granularity.seasons)
-    span = np.where(np.arange(len(counts)) < longest, granularity.recent, granularity.window)
-    posts, weight = _trailing_sums(cleaned, span), _trailing_sums(season, span)
-    level = np.divide(posts, weight, out=np.zeros_like(posts), where=weight > 0)
+    level = _level(cleaned, season, granularity, offset)
     # A burst is sudden: once the series has stayed high for more than half of the `recent` bins,
     # their median (before the season) is the level, and the spike is over. Only a median clearly
     # above the level counts (by `RISE_SPREADS` of its standard error, 1.2533 √(level / bins) for
@@ -232,6 +227,32 @@ def baseline(counts: np.ndarray, granularity: Granularity, offset: int = 0) -> B
     total, seen = (_trailing_sums(v, granularity.season_window) for v in (residuals, judged))
     dispersion = np.divide(total, seen, out=np.ones_like(total), where=seen > 0)
     return Baseline(expected, np.maximum(dispersion, 1.0))
+
+
+def _level(cleaned: np.ndarray, season: np.ndarray, granularity: Granularity, offset: int) -> np.ndarray:
+    """Per bin, the posts of the last `window` bins over what the season puts in them.
+
+    Until a whole cycle of the longest rhythm has been seen (the first week of hours), weekdays are
+    unknown, so a bin's level comes from the bins of its own kind only, weekend (UTC) or working
+    day: the first Sunday is not judged by the weekdays, nor the Monday after it by the weekend.
+    While its kind has fewer than half of `recent` bins, the last `recent` bins stand in.
+    """
+
+    def mean(values: np.ndarray, weights: np.ndarray, window: int) -> np.ndarray:
+        posts, weight = _trailing_sums(values, window), _trailing_sums(weights, window)
+        return np.divide(posts, weight, out=np.zeros_like(posts), where=weight > 0)
+
+    level = mean(cleaned, season, granularity.window)
+    index = np.arange(len(cleaned))
+    early = index < max(rhythm.period for rhythm in granularity.seasons)
+    weekend = ((index + offset) // round(timedelta(days=1) / granularity.step)) % 7 >= 5
+    last_bins = mean(cleaned, season, granularity.recent)
+    for kind in (weekend, ~weekend):
+        mask = kind.astype(float)
+        known = _trailing_sums(mask, granularity.window) >= granularity.recent / 2
+        own = np.where(known, mean(cleaned * mask, season * mask, granularity.window), last_bins)
+        level = np.where(early & kind, own, level)
+    return level
 
 
 def hampel_cleaned(counts: np.ndarray, window: int, min_history: int) -> np.ndarray:
@@ -281,7 +302,8 @@ def seasonal_factors(cleaned: np.ndarray, season: Season, window: int, offset: i
     or where `wide` is set the same estimate over `wide` bins, so that a sparse series learns the
     broad shape of its day from all its posts before it learns single hours. Hours use the hour of
     the day (three hours around it, shrunk towards nine) and the weekday (its whole UTC day: a
-    window across midnight would blur Saturday into Friday); `offset` is bin 0's place in that day.
+    window across midnight would blur Saturday into Friday); `offset` is bin 0's place in its UTC
+    week (Monday 00:00 is 0).
     """
     same, flat = _phase_posts(cleaned, season.period, season.span, season.aligned, window, offset)
     prior: float | np.ndarray = 1.0
@@ -369,8 +391,8 @@ def _window_sums(values: np.ndarray, width: int) -> np.ndarray:
     return totals[ends] - totals[: len(values)]
 
 
-def _trailing_sums(values: np.ndarray, window: int | np.ndarray) -> np.ndarray:
-    """Sum of the up to `window` values (one window, or one per index) before each index (0 for the first)."""
+def _trailing_sums(values: np.ndarray, window: int) -> np.ndarray:
+    """Sum of the up to `window` values before each index (0 for the first)."""
     totals = np.concatenate([[0.0], np.cumsum(values)])
     index = np.arange(len(values))
     return totals[index] - totals[np.maximum(index - window, 0)]
@@ -411,7 +433,8 @@ def detect_spikes(
             members.setdefault(name, []).append(index)
     for granularity in granularities:
         origin = _floor(first, granularity)
-        offset = int((origin - origin.replace(hour=0)) / granularity.step)  # bin 0's place in its UTC day
+        monday = origin.replace(hour=0) - timedelta(days=origin.weekday())
+        offset = int((origin - monday) / granularity.step)  # bin 0's place in its UTC week
         step = granularity.step.total_seconds()
         bins = ((seconds + (first - origin).total_seconds()) // step).astype(int)
         n_bins = int(bins.max()) + 1
