@@ -20,8 +20,9 @@ limit of what any rule can tell from noise; bench/eval_spikes.py prints that cei
    of the bins after it.
 2. The *level* is the mean of the cleaned bins of the last week (hours) or four weeks (days): whole
    weeks, so every hour of the day and every weekday weighs the same. In a series' first week of
-   hours, whose weekdays are not known yet, it is the mean of the last day: the first Saturday is
-   not judged by the weekdays before it.
+   hours, whose weekdays are not known yet, it is the mean of the bins of the bin's own kind, UTC
+   weekend or working day (the last day while that kind has fewer than twelve hours): the first
+   Sunday is not judged by the weekdays before it, nor the Monday after it by that weekend.
 3. The *season* is the hour of the day and the weekday (hours) or the weekday (days): the ratio of
    the cleaned posts at the same moment over the last four (twelve) weeks to what the flat mean of
    those weeks would put there, shrunk by `SEASON_PRIOR_POSTS` pseudo-posts towards a prior, so a
