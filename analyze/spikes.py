@@ -19,15 +19,23 @@ limit of what any rule can tell from noise; bench/eval_spikes.py prints that cei
    √median and 1) counts as that median afterwards, so an earlier burst does not lift the baseline
    of the bins after it.
 2. The *level* is the mean of the cleaned bins of the last week (hours) or four weeks (days): whole
-   weeks, so every hour of the day and every weekday weighs the same.
-3. The *season* is the hour of the day (hours) or the day of the week (days): the ratio of the
-   cleaned posts in the same hour (weekday) over the last four (twelve) weeks to what the level
-   there would put in them, shrunk towards 1 by `SEASON_PRIOR_POSTS` pseudo-posts, so a sparse
-   series stays flat rather than chasing noise, and a busy one learns its daily or weekly rhythm.
-   Hours multiply two seasons: the hour of the day and the time of the week.
+   weeks, so every hour of the day and every weekday weighs the same. In a series' first week of
+   hours, whose weekdays are not known yet, it is the mean of the bins of the bin's own kind, UTC
+   weekend or working day (the last day while that kind has fewer than twelve hours): the first
+   Sunday is not judged by the weekdays before it, nor the Monday after it by that weekend.
+3. The *season* is the hour of the day and the weekday (hours) or the weekday (days): the ratio of
+   the cleaned posts at the same moment over the last four (twelve) weeks to what the flat mean of
+   those weeks would put there, shrunk by `SEASON_PRIOR_POSTS` pseudo-posts towards a prior, so a
+   sparse series stays near the prior rather than chasing noise and a busy one learns its rhythm.
+   The hour of the day is learnt from the three hours around it, shrunk towards the nine around
+   it, shrunk towards flat: rhythms of the day are smooth, and the broad shape is learnt from
+   three times the posts in the first days. The weekday of an hour is its whole UTC day's share
+   (a window across midnight would blur Saturday into Friday). Hours multiply the two.
 4. A burst is sudden: once a rise has lasted more than half of the `recent` bins (a day of hours,
-   a week of days), their median is a floor under the level, so a lasting rise (the weeks after a
-   leak) becomes the new level instead of one spike that never ends.
+   a week of days), their median becomes the level, so a lasting rise (the weeks after a leak)
+   becomes the new level instead of one spike that never ends. Only a median `RISE_SPREADS`
+   standard errors above the level counts: taking the larger of two estimates of an unchanged
+   level would overestimate it, and cost recall.
    Expected = level × season.
 
 **Overdispersion.** Real counts vary more than Poisson counts (news cycles, threads). The
@@ -56,7 +64,6 @@ Pure functions over plain records: the pipeline reads the store, this module dec
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -71,16 +78,33 @@ from store.spikes import PostEvent, Spike
 MAD_SCALE = 1.4826  # turns a median absolute deviation into a standard deviation on normal data
 OUTLIER_SPREADS = 4.0  # a past bin this many robust spreads above its median is an outlier
 SEASON_PRIOR_POSTS = 30.0  # pseudo-posts pulling the seasonal profile towards flat
+RISE_SPREADS = 3.0  # a recent median this many standard errors above the level is a new level
+MEDIAN_ERROR = 1.2533  # the standard error of a median is this times that of a mean, on normal data
 MIN_EXPECTED = 1e-3  # an empty past still expects a little, so the test is defined
 DISPERSION_CAP = 9.0  # one bin adds at most this squared Pearson residual (3 standard deviations)
 DIMENSIONS = ("topic", "language", "source", "narrative")
 
 
 @dataclass(frozen=True)
+class Season:
+    """One rhythm of a series, see `seasonal_factors`.
+
+    `period` bins make one cycle; a bin's factor is learnt from the `span` bins around the same
+    phase (centred), or from the `span`-bin block holding it (`aligned`: the UTC day of a weekday);
+    `wide` > `span` learns a smoother profile first, which the narrow one is shrunk towards.
+    """
+
+    period: int
+    span: int
+    wide: int = 0
+    aligned: bool = False
+
+
+@dataclass(frozen=True)
 class Granularity:
     name: str  # "hour" or "day"
     step: timedelta
-    seasons: tuple[tuple[int, int], ...]  # (period, span) of each rhythm, see `seasonal_factors`
+    seasons: tuple[Season, ...]  # the rhythms, multiplied
     window: int  # bins of the level, the outlier median and the dispersion (whole weeks)
     recent: int  # bins after which a sustained rise is the new level rather than a spike
     season_window: int  # bins the seasonal profile is learnt from (whole weeks)
@@ -94,20 +118,20 @@ class Granularity:
 HOURLY = Granularity(
     "hour",
     timedelta(hours=1),
-    seasons=((24, 1), (168, 24)),
+    seasons=(Season(24, 3, wide=9), Season(168, 24, aligned=True)),
     window=168,
     recent=24,
     season_window=672,
     min_history=24,
     max_width=3,
-    alpha=3e-4,
+    alpha=1.5e-4,
     min_posts=10,
     min_excess=8,
 )
 DAILY = Granularity(
     "day",
     timedelta(days=1),
-    seasons=((7, 1),),
+    seasons=(Season(7, 1),),
     window=28,
     recent=7,
     season_window=84,
@@ -148,11 +172,12 @@ class Baseline:
     dispersion: np.ndarray
 
 
-def find_bursts(counts: np.ndarray, granularity: Granularity, settings: SpikeSettings) -> list[Burst]:
-    """The spikes in one series of counts (see the module docstring for the rule)."""
+def find_bursts(counts: np.ndarray, granularity: Granularity, settings: SpikeSettings, offset: int = 0) -> list[Burst]:
+    """The spikes in one series of counts (see the module docstring for the rule); `offset`: bins
+    from the start of a UTC week (Monday 00:00) to bin 0."""
     counts = np.asarray(counts, dtype=float)
     n = len(counts)
-    base = baseline(counts, granularity)
+    base = baseline(counts, granularity, offset)
     covered = np.zeros(n, dtype=bool)
     for width in range(1, granularity.max_width + 1):
         if n - width < granularity.min_history:
@@ -179,19 +204,21 @@ def find_bursts(counts: np.ndarray, granularity: Granularity, settings: SpikeSet
     return bursts
 
 
-def baseline(counts: np.ndarray, granularity: Granularity) -> Baseline:
+def baseline(counts: np.ndarray, granularity: Granularity, offset: int = 0) -> Baseline:
     """Each bin's expected count (level × season) and dispersion, from the cleaned bins before it."""
     counts = np.asarray(counts, dtype=float)
     cleaned = hampel_cleaned(counts, granularity.window, granularity.min_history)
     season = np.ones(len(counts))
-    for period, span in granularity.seasons:
-        season *= seasonal_factors(cleaned, period, span, granularity.season_window)
-    posts, weight = _trailing_sums(cleaned, granularity.window), _trailing_sums(season, granularity.window)
-    level = np.divide(posts, weight, out=np.zeros_like(posts), where=weight > 0)
+    for rhythm in granularity.seasons:
+        season *= seasonal_factors(cleaned, rhythm, granularity.season_window, offset)
+    level = _level(cleaned, season, granularity, offset)
     # A burst is sudden: once the series has stayed high for more than half of the `recent` bins,
-    # their median (before the season) sets a floor under the level, and the spike is over.
-    recent, _ = trailing_medians(counts / season, granularity.recent)
-    level = np.maximum(level, np.nan_to_num(recent))
+    # their median (before the season) is the level, and the spike is over. Only a median clearly
+    # above the level counts (by `RISE_SPREADS` of its standard error, 1.2533 √(level / bins) for
+    # Poisson counts): the larger of two estimates of the same level would overestimate it.
+    recent = np.nan_to_num(trailing_medians(counts / season, granularity.recent)[0])
+    margin = RISE_SPREADS * MEDIAN_ERROR * np.sqrt(level / granularity.recent)
+    level = np.where(recent > level + margin, recent, level)
     expected = np.maximum(level * season, MIN_EXPECTED)
     # Squared Pearson residuals of the bins that had a baseline, each capped so that one burst
     # (or the first post of a new topic, against an expectation of nothing) cannot dominate.
@@ -201,6 +228,32 @@ def baseline(counts: np.ndarray, granularity: Granularity) -> Baseline:
     total, seen = (_trailing_sums(v, granularity.season_window) for v in (residuals, judged))
     dispersion = np.divide(total, seen, out=np.ones_like(total), where=seen > 0)
     return Baseline(expected, np.maximum(dispersion, 1.0))
+
+
+def _level(cleaned: np.ndarray, season: np.ndarray, granularity: Granularity, offset: int) -> np.ndarray:
+    """Per bin, the posts of the last `window` bins over what the season puts in them.
+
+    Until a whole cycle of the longest rhythm has been seen (the first week of hours), weekdays are
+    unknown, so a bin's level comes from the bins of its own kind only, weekend (UTC) or working
+    day: the first Sunday is not judged by the weekdays, nor the Monday after it by the weekend.
+    While its kind has fewer than half of `recent` bins, the last `recent` bins stand in.
+    """
+
+    def mean(values: np.ndarray, weights: np.ndarray, window: int) -> np.ndarray:
+        posts, weight = _trailing_sums(values, window), _trailing_sums(weights, window)
+        return np.divide(posts, weight, out=np.zeros_like(posts), where=weight > 0)
+
+    level = mean(cleaned, season, granularity.window)
+    index = np.arange(len(cleaned))
+    early = index < max(rhythm.period for rhythm in granularity.seasons)
+    weekend = ((index + offset) // round(timedelta(days=1) / granularity.step)) % 7 >= 5
+    last_bins = mean(cleaned, season, granularity.recent)
+    for kind in (weekend, ~weekend):
+        mask = kind.astype(float)
+        known = _trailing_sums(mask, granularity.window) >= granularity.recent / 2
+        own = np.where(known, mean(cleaned * mask, season * mask, granularity.window), last_bins)
+        level = np.where(early & kind, own, level)
+    return level
 
 
 def hampel_cleaned(counts: np.ndarray, window: int, min_history: int) -> np.ndarray:
@@ -224,28 +277,54 @@ def trailing_medians(values: np.ndarray, window: int) -> tuple[np.ndarray, np.nd
     n = len(values)
     padded = np.concatenate([np.full(window, np.nan), values[:-1]]) if n else np.full(window, np.nan)
     past = np.lib.stride_tricks.sliding_window_view(padded, window)[:n]  # row i: the values before i
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # the first row is all NaN
-        medians = np.nanmedian(past, axis=1)
-        mads = np.nanmedian(np.abs(past - medians[:, None]), axis=1)
+    known = np.minimum(np.arange(n), window)  # values before each index
+    medians = _sorted_medians(np.sort(past, axis=1), known)
+    with np.errstate(invalid="ignore"):
+        mads = _sorted_medians(np.sort(np.abs(past - medians[:, None]), axis=1), known)
     return medians, mads
 
 
-def seasonal_factors(cleaned: np.ndarray, period: int, span: int, window: int) -> np.ndarray:
-    """Per bin, how much busier the same moment `period` bins back was than the bins around it.
+def _sorted_medians(rows: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """The median of the first `known` values of each sorted row (NaN, sorted last, fills the rest):
+    what np.nanmedian gives, without its cost on many short rows."""
+    index = np.arange(len(rows))
+    low, high = np.maximum((known - 1) // 2, 0), known // 2
+    with np.errstate(invalid="ignore"):
+        medians = (rows[index, low] + rows[index, np.minimum(high, rows.shape[1] - 1)]) / 2
+    return np.where(known > 0, medians, np.nan)
 
-    The posts of the `span` bins centred on the same phase, one, two … periods back within
-    `window`, against what the flat mean of those periods would put there, both plus
-    `SEASON_PRIOR_POSTS`: near 1 until the series holds enough posts to tell. Hours use the hour
-    of the day (period 24, span 1) and the time of the week (period 168, span 24: the day around
-    the same hour a week back, so weekends are quiet without learning 168 separate hours).
+
+def seasonal_factors(cleaned: np.ndarray, season: Season, window: int, offset: int = 0) -> np.ndarray:
+    """Per bin, how much busier the same moment one, two … periods back was than its periods were.
+
+    The posts of the `span` bins around the same phase in the periods within `window`, against what
+    the flat mean of those periods would put there, both plus `SEASON_PRIOR_POSTS` pseudo-posts of
+    the prior: near the prior until the series holds enough posts to tell. The prior is flat (1),
+    or where `wide` is set the same estimate over `wide` bins, so that a sparse series learns the
+    broad shape of its day from all its posts before it learns single hours. Hours use the hour of
+    the day (three hours around it, shrunk towards nine) and the weekday (its whole UTC day: a
+    window across midnight would blur Saturday into Friday); `offset` is bin 0's place in its UTC
+    week (Monday 00:00 is 0).
     """
+    same, flat = _phase_posts(cleaned, season.period, season.span, season.aligned, window, offset)
+    prior: float | np.ndarray = 1.0
+    if season.wide > season.span:
+        wide_same, wide_flat = _phase_posts(cleaned, season.period, season.wide, season.aligned, window, offset)
+        prior = (wide_same + SEASON_PRIOR_POSTS) / (wide_flat + SEASON_PRIOR_POSTS)
+    return (same + SEASON_PRIOR_POSTS * prior) / (flat + SEASON_PRIOR_POSTS)
+
+
+def _phase_posts(
+    cleaned: np.ndarray, period: int, span: int, aligned: bool, window: int, offset: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per bin: the posts of the `span` bins at its phase in the earlier periods within `window`,
+    and the posts the flat mean of each of those periods would put in those bins."""
     n = len(cleaned)
-    factors = np.ones(n)
+    same_posts, flat_posts = np.zeros(n), np.zeros(n)
     totals = np.concatenate([[0.0], np.cumsum(cleaned)])
-    half = span // 2
     index = np.arange(n)
-    lower, upper = np.clip(index - half, 0, n), np.clip(index + span - half, 0, n)
+    lower = index - (index + offset) % span if aligned else index - span // 2
+    lower, upper = np.clip(lower, 0, n), np.clip(lower + span, 0, n)
     around, widths = totals[upper] - totals[lower], (upper - lower).astype(float)  # clipped at the edges
     seasons = window // period
     for phase in range(min(period, n)):
@@ -254,13 +333,12 @@ def seasonal_factors(cleaned: np.ndarray, period: int, span: int, window: int) -
         bins = np.concatenate([[0.0], np.cumsum(widths[same])])
         steps = np.arange(len(same))
         seen = np.minimum(steps, seasons)  # earlier periods in the window
-        same_posts = posts[steps] - posts[steps - seen]
+        same_posts[same] = posts[steps] - posts[steps - seen]
         flat_rate = np.divide(
             totals[same] - totals[same - seen * period], seen * period, out=np.zeros(len(same)), where=seen > 0
         )
-        flat_posts = flat_rate * (bins[steps] - bins[steps - seen])
-        factors[same] = (same_posts + SEASON_PRIOR_POSTS) / (flat_posts + SEASON_PRIOR_POSTS)
-    return factors
+        flat_posts[same] = flat_rate * (bins[steps] - bins[steps - seen])
+    return same_posts, flat_posts
 
 
 def upper_tail(observed: ArrayLike, expected: ArrayLike, dispersion: ArrayLike) -> np.ndarray:
@@ -347,23 +425,30 @@ def detect_spikes(
     if not events:
         return []
     spikes: list[Spike] = []
+    moments = [_utc(e.created_at) for e in events]
+    first = min(moments)
+    seconds = np.array([(moment - first).total_seconds() for moment in moments])  # since the first post
+    members: dict[str, list[int]] = {}
+    for index, event in enumerate(events):
+        for name in series_of(event):
+            members.setdefault(name, []).append(index)
     for granularity in granularities:
-        origin = _floor(min(e.created_at for e in events), granularity)
-        bins = np.array([int((_utc(e.created_at) - origin) / granularity.step) for e in events])
+        origin = _floor(first, granularity)
+        monday = origin.replace(hour=0) - timedelta(days=origin.weekday())
+        offset = int((origin - monday) / granularity.step)  # bin 0's place in its UTC week
+        step = granularity.step.total_seconds()
+        bins = ((seconds + (first - origin).total_seconds()) // step).astype(int)
         n_bins = int(bins.max()) + 1
-        members: dict[str, list[int]] = {}
-        for index, event in enumerate(events):
-            for name in series_of(event):
-                members.setdefault(name, []).append(index)
         for name in sorted(members):
             indices = np.array(members[name])
             if len(indices) < granularity.min_posts:
                 continue
-            counts = np.bincount(bins[indices], minlength=n_bins)
-            for burst in find_bursts(counts, granularity, settings):
-                during = [events[i] for i in indices if burst.first <= bins[i] <= burst.last]
+            at = bins[indices]
+            counts = np.bincount(at, minlength=n_bins)
+            for burst in find_bursts(counts, granularity, settings, offset):
+                during = [events[i] for i in indices[(at >= burst.first) & (at <= burst.last)]]
                 before_first = max(0, burst.first - granularity.window)
-                before = [events[i] for i in indices if before_first <= bins[i] < burst.first]
+                before = [events[i] for i in indices[(at >= before_first) & (at < burst.first)]]
                 spike = Spike(
                     series=name,
                     granularity=granularity.name,

@@ -122,6 +122,28 @@ def test_a_daily_rhythm_is_learnt_not_flagged_and_a_burst_at_night_is_found():
     assert [(b.first, b.last) for b in find_bursts(counts, HOURLY, SpikeSettings())] == [(night, night)]
 
 
+def test_an_unchanged_level_is_not_overestimated():
+    counts = np.random.default_rng(3).poisson(10, 24 * 28)  # ten posts an hour, four weeks, no rhythm
+    expected = baseline(counts, HOURLY).expected[24 * 7 :]
+    # The larger of the level and a recent median of the same level would sit some 5 % above it.
+    assert 0.97 <= expected.mean() / 10 <= 1.03
+
+
+def test_the_first_weekend_is_judged_by_the_weekend_and_the_monday_after_by_the_weekdays():
+    days = np.arange(24 * 7) // 24  # Monday 00:00 UTC to Sunday 24:00
+    counts = np.random.default_rng(4).poisson(np.where(days >= 5, 5.0, 20.0))  # quiet weekend
+    assert find_bursts(counts, HOURLY, SpikeSettings()) == []
+    sunday = 24 * 6 + 12
+    counts[sunday] = 28  # over five times the weekend's hours, fewer than twice the weekdays'
+    assert [(b.first, b.last) for b in find_bursts(counts, HOURLY, SpikeSettings())] == [(sunday, sunday)]
+    # A monitor that starts on a Wednesday: the Monday after its first weekend is four times that
+    # weekend's hours, and only as busy as the weekdays before it.
+    weekdays = (np.arange(24 * 7) // 24 + 2) % 7
+    counts = np.random.default_rng(6).poisson(np.where(weekdays >= 5, 5.0, 20.0))
+    assert find_bursts(counts, HOURLY, SpikeSettings(), offset=48) == []
+    assert find_bursts(counts, HOURLY, SpikeSettings()) != []  # the same counts, read as starting on a Monday
+
+
 def test_a_lasting_rise_becomes_the_level_instead_of_one_endless_spike():
     counts = np.concatenate([np.full(28, 15.0), [400.0], np.full(30, 60.0)])  # a leak, then four times the talk
     assert [(b.first, b.last) for b in find_bursts(counts, DAILY, SpikeSettings())] == [(28, 31)]
