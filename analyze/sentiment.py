@@ -18,6 +18,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -93,13 +94,26 @@ class MultilingualBackend:
 READABLE_SCRIPTS = frozenset({"LATIN", "ARABIC", "CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "CYRILLIC"})
 
 
+# Enough of a post to tell its script; a long post is not read to its end for that.
+READABLE_SAMPLE = 1000
+_NOT_A_LETTER, _READ, _UNREAD = 0, 1, 2
+
+
 def readable(text: str) -> bool:
     """True when most of the text's letters are in a script the model reads (emoji and digits alone are not)."""
-    letters = [ch for ch in text if unicodedata.category(ch).startswith("L")]
-    if not letters:
-        return False
-    known = sum(1 for ch in letters if unicodedata.name(ch, "?").split(" ")[0] in READABLE_SCRIPTS)
-    return known * 2 >= len(letters)
+    sample = text[:READABLE_SAMPLE]
+    if sample.isascii():  # the common case, decided at C speed: ASCII letters are Latin
+        return any(ch.isalpha() for ch in sample)
+    kinds = [_letter_kind(ch) for ch in sample]
+    letters = len(kinds) - kinds.count(_NOT_A_LETTER)
+    return letters > 0 and kinds.count(_READ) * 2 >= letters
+
+
+@lru_cache(maxsize=65536)
+def _letter_kind(ch: str) -> int:
+    if not unicodedata.category(ch).startswith("L"):
+        return _NOT_A_LETTER
+    return _READ if unicodedata.name(ch, "?").split(" ")[0] in READABLE_SCRIPTS else _UNREAD
 
 
 class TransformersBackend:

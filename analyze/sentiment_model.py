@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from analyze.hinglish import sentiment_language
-from analyze.lexical import SparseRows, char_ngrams, word_ngrams
+from analyze.lexical import SparseRows, normalise_for_ngrams, normalised_char_ngrams, normalised_word_ngrams
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "sentiment-multilingual.npz"
 LABELS = ("negative", "neutral", "positive")
@@ -50,11 +50,12 @@ def lexical_blocks(
     """
     namespace = {language: i + 1 for i, language in enumerate(spec.languages)}
     spaces = [namespace.get(language, 0) for language in languages]
-    in_language = [t if space else "" for t, space in zip(texts, spaces, strict=True)]
+    normalised = [normalise_for_ngrams(t) for t in texts]
+    in_language = [t if space else "" for t, space in zip(normalised, spaces, strict=True)]
     return (
-        char_ngrams(texts, spec.char_bits),
-        word_ngrams(texts, spec.word_bits),
-        char_ngrams(in_language, spec.language_bits, spaces),
+        normalised_char_ngrams(normalised, spec.char_bits),
+        normalised_word_ngrams(normalised, spec.word_bits),
+        normalised_char_ngrams(in_language, spec.language_bits, spaces),
     )
 
 

@@ -11,12 +11,14 @@ import resource
 import time
 from dataclasses import dataclass, field
 
+from analyze.forked import helper_cpu_seconds
+
 
 def cpu_seconds() -> float:
-    """User and system CPU seconds of this process and its finished children."""
+    """User and system CPU seconds of this process, its finished children and its live helper processes."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + helper_cpu_seconds()
 
 
 def peak_mb() -> float:
