@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -428,7 +429,8 @@ def monitor_matches(text: str) -> bool:
 
 # --- phrase banks ----------------------------------------------------------------------------------
 
-LANG_DATA = {
+# Each language's banks: "bank" maps a conversation to its sentences, every other key is a list of sentences.
+LANG_DATA: dict[str, dict[str, Any]] = {
     "en": {
         "bank": _phrases_en.BANK,
         "openers": _phrases_en.OPENERS,
@@ -883,7 +885,7 @@ def make_authors(rng: random.Random) -> dict[str, list[Author]]:
 
 
 def author_style(rng: random.Random, lang: str) -> dict:
-    style = {
+    style: dict[str, bool | float | str] = {
         "lower": lang == "en" and rng.random() < 0.06,
         "typos": 0.22 if rng.random() < 0.15 else 0.03,
         "emoji": 0.3 if rng.random() < 0.08 else 0.01,
@@ -1244,8 +1246,8 @@ class Writer:
         joiner = "" if lang == "ja" else " "
         paragraphs: list[str] = []
         quote_src = None
-        parent = post.parent
-        if reply and parent.lang == lang and parent.sents and parent.noise == noise and rng.random() < 0.22:
+        parent = post.parent if reply else None  # the comment this one answers
+        if parent and parent.lang == lang and parent.sents and parent.noise == noise and rng.random() < 0.22:
             i = rng.randrange(len(parent.sents))
             quoted, quote_src = parent.sents[i], parent.src[i]
             cut = re.split(r"(?<=[,;:،、])\s*", quoted, maxsplit=1)
@@ -1261,6 +1263,7 @@ class Writer:
         linked = not noise and urls and rng.random() < 0.035
         if linked:
             lead_in = self.small[lang, "links"].draw(t, set())
+            assert lead_in is not None  # the links deck has no time markers, so it always has a sentence
             paragraphs.append(f"{lead_in.text} [[{rng.choice(urls)}]]")
         if closer_text:
             if linked or rng.random() < 0.4:
@@ -1334,6 +1337,8 @@ def highlight(value: str) -> dict:
 
 def to_hit(post: Post, rng: random.Random) -> dict:
     updated = iso(post.t + rng.randrange(600, 3 * 86400))
+    assert post.author is not None  # assign_authors gives every post one
+    hit: dict[str, Any]
     if post.kind == "story":
         visible = count_comments(post)
         tags = ["story", f"author_{post.author}", f"story_{post.oid}"]
@@ -1361,9 +1366,11 @@ def to_hit(post: Post, rng: random.Random) -> dict:
             if post.url:
                 hit["_highlightResult"]["url"] = highlight(post.url)
             if post.story_text:
+                assert post.html is not None  # write_story sets it from the story_text
                 hit["_highlightResult"]["story_text"] = highlight(post.html)
         return hit
-    story = post.story
+    story, parent = post.story, post.parent
+    assert story is not None and parent is not None  # every comment has both
     hit = {
         "_tags": ["comment", f"author_{post.author}", f"story_{story.oid}"],
         "author": post.author,
@@ -1371,7 +1378,7 @@ def to_hit(post: Post, rng: random.Random) -> dict:
         "created_at": iso(post.t),
         "created_at_i": post.t,
         "objectID": str(post.oid),
-        "parent_id": post.parent.oid,
+        "parent_id": parent.oid,
         "story_id": story.oid,
         "story_title": story.title,
         "updated_at": updated,
@@ -1383,6 +1390,7 @@ def to_hit(post: Post, rng: random.Random) -> dict:
         hit["_tags"] = ["comment", f"story_{story.oid}"]
         hit["comment_text"] = None
     elif rng.random() < 0.25:
+        assert post.html is not None  # Writer.write composed it
         hit["_highlightResult"] = {
             "author": highlight(post.author),
             "comment_text": highlight(post.html),
@@ -1511,6 +1519,7 @@ def report_and_check(posts: list[Post], paths: list[Path]) -> None:
     assert 0.015 <= bay_share <= 0.05 and 0.015 <= plain_share <= 0.05, (bay_share, plain_share)
     for p in posts:
         if p.kind == "comment":
+            assert p.parent is not None and p.story is not None
             assert p.parent.t < p.t and p.story.t < p.t and p.parent.oid < p.oid
     ordered = sorted(posts, key=lambda p: p.t)
     assert all(a.oid < b.oid for a, b in itertools.pairwise(ordered))
@@ -1546,6 +1555,7 @@ def main() -> None:
         if post.kind == "story":
             write_story(post)
         else:
+            assert post.author is not None  # assign_authors gave it one
             writer.write(post, index[post.author])
     candidates = [p for p in comments if p.noise is None and p.t > LEAK]
     for post in rng.sample(candidates, 6):

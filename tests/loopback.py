@@ -27,6 +27,7 @@ class LoopbackServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address is a (host, port) pair of str and int
         return f"http://{host}:{port}"
 
     def __enter__(self) -> LoopbackServer:

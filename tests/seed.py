@@ -22,6 +22,8 @@ HOSTILE = "<script>alert('x')</script> **not bold** [link](javascript:alert(1)) 
 # Bidirectional controls (right-to-left override, isolates) and HTML/markdown tricks: shown literally.
 BIDI = "\u202eSora kael\u202c <img src=x onerror=alert(2)> # not a heading \u2067عربي\u2069 :red[not red]"
 COPIED = "Boycott Sora now: the artists were never paid for their testing work!"
+# The score stored with each hand-set sentiment label; a post left unjudged (None) has none.
+SENTIMENT_SCORES: dict[str | None, float] = {"negative": -0.6, "neutral": 0.0, "positive": 0.7}
 
 # (text, language, sentiment, topic, day offset)
 POSTS = [
@@ -77,7 +79,7 @@ def seed_store(engine: Engine, *, demo: bool = False) -> dict[str, int]:
             lang,
             0.9,
             sentiment,
-            {"negative": -0.6, "neutral": 0.0, "positive": 0.7}.get(sentiment),
+            SENTIMENT_SCORES.get(sentiment),
             "vader",
         )
         for p, (_, lang, sentiment, _, _) in zip(items, POSTS, strict=True)

@@ -77,6 +77,7 @@ def test_analysis_is_incremental_and_fills_every_table(engine, minilm):
     with engine.connect() as conn:
         verdicts = conn.execute(select(post_analysis.c.language, post_analysis.c.sentiment)).all()
         model = latest_topic_model(conn, monitor.name)
+        assert model is not None
         topic_rows = conn.execute(select(topics).where(topics.c.model_id == model["id"])).all()
     languages = {language for language, _ in verdicts}
     assert {"en", "ar", "fr", "de", "es"} <= languages
@@ -143,6 +144,7 @@ def test_topics_on_real_embeddings_separate_distinct_conversations(minilm):
             truth.append(label)
     vectors = minilm.embed(docs)
     fit = fit_topics(list(range(len(docs))), docs, vectors, ["en"] * len(docs), min_topic_size=10)
+    assert fit is not None
     from sklearn.metrics import homogeneity_score, normalized_mutual_info_score
 
     assigned = [t for _, t, _ in fit.assignments]

@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,7 @@ def options(paths: list[str], fmt: str, **extra: Any) -> dict[str, Any]:
     return settings
 
 
-def pages(settings: dict[str, Any], state: dict[str, Any] | None = None) -> Iterator[Page]:
+def pages(settings: dict[str, Any], state: dict[str, Any] | None = None) -> Generator[Page, None, None]:
     with httpx.Client(transport=httpx.MockTransport(no_network)) as client:
         yield from fetch(
             FetchContext(
@@ -208,6 +208,7 @@ def test_pages_are_bounded_and_an_interrupted_import_resumes(tmp_path: Path) -> 
     assert [len(parse(page.body)) for page in [first, *rest]] == [2, 1, 0, 1]
     ids = [p.native_id for p in posts_of([first, *rest])]
     assert ids == ["1001", "1002", "1003", "1007"]
+    assert rest[-1].state is not None
     assert rest[-1].state["files"][str(source)]["done"] is True
 
 
@@ -220,6 +221,7 @@ def test_an_imported_file_is_not_read_again_until_it_changes(tmp_path: Path) -> 
 
     os.utime(source, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))  # touched, same content
     (touched,) = list(pages(settings, done.state))
+    assert touched.state is not None
     assert parse(touched.body) == [] and touched.state["files"][str(source)]["mtime_ns"] == 1_700_000_000_000_000_000
     assert list(pages(settings, touched.state)) == []
 
@@ -309,7 +311,8 @@ def test_a_100_mb_csv_streams_in_bounded_memory(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert count == rows and rows > 25_000
-    assert last is not None and last.state["files"][str(big)]["offset"] == big.stat().st_size
+    assert last is not None and last.state is not None
+    assert last.state["files"][str(big)]["offset"] == big.stat().st_size
     assert peak < 40 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB while importing a 100 MB file"
 
 

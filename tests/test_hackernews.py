@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -25,7 +25,7 @@ from collect.http import DEFAULT_USER_AGENT, make_client
 from collect.sources import hackernews
 from collect.sources.base import FetchContext, Page
 from collect.sources.hackernews import fetch, parse, search_params, translate
-from monitor.query import Clause, Term, parse_query
+from monitor.query import Clause, Query, Term, parse_query
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "hackernews"
 
@@ -173,7 +173,8 @@ def test_translate_deduplicates() -> None:
     sora_leak = Clause(include=(Term("sora", False), Term("leak", False)), exclude=())
     also_not_bay = Clause(include=sora_leak.include, exclude=(Term("bay", False),))
     dash = Clause(include=(Term("-1", False),), exclude=())
-    assert translate(Clauses([sora_leak, also_not_bay, dash])) == ["sora leak", '"-1"']
+    stand_in = cast(Query, Clauses([sora_leak, also_not_bay, dash]))  # translate reads only .clauses()
+    assert translate(stand_in) == ["sora leak", '"-1"']
 
 
 # --- fetch: the requests -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -63,7 +64,8 @@ class Script:
         return outcome(request)
 
 
-def client_for(script: Script, clock: FakeTime, **settings: object) -> httpx.Client:
+def client_for(script: Script, clock: FakeTime, **settings: Any) -> httpx.Client:
+    """A retrying client on the fake clock; `settings` go to RetryTransport (max_wait, backoff, min_interval)."""
     return make_client(
         transport=httpx.MockTransport(script),
         sleep=clock.sleep,

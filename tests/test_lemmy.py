@@ -253,6 +253,7 @@ def test_several_instances_are_searched_and_deduplicated_by_ap_id() -> None:
     pages = run(api, instances=["lemmy.world", "https://lemmy.ml/"], limit=50)
     ids = [post.native_id for page in pages for post in parse(page.body)]
     assert len(ids) == 4 and len(set(ids)) == 3
+    assert pages[-1].state is not None
     assert set(pages[-1].state["newest"]) == {"lemmy.world Posts", "lemmy.ml Posts"}
 
 

@@ -185,8 +185,8 @@ def test_an_old_store_s_salt_moves_into_the_key_file_and_pseudonyms_stay(engine,
 
 
 def test_source_health_ok_degraded_failed_skipped_and_gaps(engine):
-    base = {"pages": 3, "fetched": 30, "matched": 10, "new": 4, "searches": 2, "duration_s": 1.5}
-    plan = [
+    base: dict[str, object] = {"pages": 3, "fetched": 30, "matched": 10, "new": 4, "searches": 2, "duration_s": 1.5}
+    plan: list[dict[str, dict[str, object]]] = [
         {"a": base, "b": base, "c": base, "d": base},
         {
             "a": base,
@@ -203,6 +203,7 @@ def test_source_health_ok_degraded_failed_skipped_and_gaps(engine):
         assert collection_gaps(conn, "m", timedelta(hours=1)) == []
         assert len(collection_gaps(conn, "m", timedelta(0))) == 1
     assert {k: h.status for k, h in health.items()} == {"a": "ok", "b": "degraded", "c": "failed", "d": "skipped"}
+    assert health["b"].reason is not None
     assert "'hits'" in health["b"].reason and health["b"].errors == ["b: page 2: no 'hits' list"]
     assert health["a"].pages == 3 and health["a"].duration_s == 1.5 and health["a"].last_ok_at is not None
     assert classify({"pages": 4, "fetched": 0, "searches": 1}, earlier_fetched=50)[0] == "degraded"

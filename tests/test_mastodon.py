@@ -405,5 +405,6 @@ def test_a_run_reports_the_refusing_instance_and_keeps_the_other(engine, write_m
         result = collect_monitor(engine, monitor, plan_sources(monitor, {}), client, now=UNTIL)
     assert any(e.startswith("mastodon: locked.example: ") for e in result.errors)
     tally = result.tallies["mastodon"]
+    assert tally.error is not None
     assert "locked.example: hashtag timelines need a login here" in tally.error and not tally.unreachable
     assert tally.new == 5

@@ -24,6 +24,7 @@ def test_vader_scores_english_and_leaves_other_languages_unscored():
         ],
         ["en", "en", "en", "fr", "en"],
     )
+    assert verdicts[0] is not None and verdicts[1] is not None and verdicts[2] is not None
     assert verdicts[0].label == "negative" and verdicts[0].score < 0
     assert verdicts[1].label == "positive" and verdicts[1].score > 0
     assert verdicts[2].label == "neutral"
@@ -60,6 +61,7 @@ def test_a_local_transformers_classifier_scores_every_language(tmp_path, labels)
     verdicts = backend.score(["the sora leak is terrible", "تسريب سورا", ""], ["en", "ar", "en"])
     assert verdicts[2] is None
     for verdict in verdicts[:2]:
+        assert verdict is not None and verdict.probabilities is not None
         assert verdict.label in {"negative", "neutral", "positive"}
         assert -1.0 <= verdict.score <= 1.0
         assert abs(sum(verdict.probabilities) - 1) < 1e-3  # every class's probability, stored with the label

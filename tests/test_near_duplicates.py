@@ -46,7 +46,7 @@ def embed_seeded(engine, vectors: dict[str, np.ndarray]) -> dict[str, int]:
     rng = np.random.default_rng(11)
     with engine.connect() as conn:
         ids = dict(conn.execute(select(posts.c.text, posts.c.id)).all())
-    order = sorted(ids, key=ids.get)
+    order = sorted(ids, key=ids.__getitem__)
     matrix = np.vstack([vectors.get(text, unit(rng.normal(size=DIM))) for text in order])
     with engine.begin() as conn:
         save_embeddings(conn, MODEL, [ids[t] for t in order], matrix)

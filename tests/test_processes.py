@@ -106,9 +106,9 @@ def test_two_writers_at_once_never_fail(db_url):
     assert [rc for rc, _ in results] == [0, 0], [err[-800:] for _, err in results]
     engine = open_store(db_url)
     with engine.connect() as conn:
-        count = conn.execute(select(func.count()).select_from(posts)).scalar()
-        distinct = conn.execute(select(func.count(func.distinct(posts.c.native_id)))).scalar()
-        hashes = conn.execute(select(func.count(func.distinct(posts.c.author_hash)))).scalar()
+        count = conn.execute(select(func.count()).select_from(posts)).scalar_one()
+        distinct = conn.execute(select(func.count(func.distinct(posts.c.native_id)))).scalar_one()
+        hashes = conn.execute(select(func.count(func.distinct(posts.c.author_hash)))).scalar_one()
     engine.dispose()
     assert count == distinct > 300 and hashes == 9  # one key for both writers: one pseudonym per author
 
@@ -125,7 +125,7 @@ def test_sigterm_finishes_the_page_records_interrupted_and_exits_130(db_url, wri
         assert rc == 130, stderr[-800:]
         with engine.connect() as conn:
             row = conn.execute(select(runs)).one()
-            stored = conn.execute(select(func.count()).select_from(posts)).scalar()
+            stored = conn.execute(select(func.count()).select_from(posts)).scalar_one()
         assert row.status == "interrupted" and row.finished_at is not None and stored > 0
         # The next run completes the rest: nothing lost, nothing twice.
         rc, stderr = finished(collector(server.url, monitor, db_url))

@@ -41,6 +41,7 @@ def cursor(engine):
     with engine.connect() as conn:
         (options_key,) = conn.execute(select(cursors.c.options_key).where(cursors.c.search == SEARCH)).one()
         state = get_cursor(conn, "sora-test", "hackernews", SEARCH, options_key)
+    assert state is not None
     return datetime.fromisoformat(state["until"])
 
 

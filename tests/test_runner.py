@@ -119,6 +119,7 @@ def test_an_unreachable_source_is_reported_not_raised(engine, write_monitor):
     with make_client(transport=httpx.MockTransport(offline), sleep=lambda s: None) as client:
         result = collect_monitor(engine, monitor, plan_sources(monitor), client, now=NOW)
     assert result.unreachable and result.status == "failed"
+    assert result.tallies["hackernews"].error is not None
     assert "could not be reached" in result.tallies["hackernews"].error
 
 

@@ -46,15 +46,17 @@ def test_cursor_key_changes_with_the_result_set_not_with_list_order() -> None:
 def fake_source(**attributes: object) -> types.ModuleType:
     """A source module that needs a key and answers one page of nothing."""
     module = types.ModuleType("secretive")
-    module.NAME = "secretive"
-    module.OPTIONS = {"lists": Option(list, [], "lists")}
-    module.ENV = {"SECRETIVE_KEY": "API key", "SECRETIVE_TOKEN": "optional token"}
-    module.REQUIRED_ENV = ("SECRETIVE_KEY",)
-    module.CURSOR_OPTIONS = ("lists",)
-    module.translate = lambda query: ["sora"]
-    module.parse = lambda body: []
-    module.fetch = lambda ctx: iter([Page(b"[]", "https://api.example/x?key=" + ctx.env["SECRETIVE_KEY"])])
-    for name, value in attributes.items():
+    defaults: dict[str, object] = {
+        "NAME": "secretive",
+        "OPTIONS": {"lists": Option(list, [], "lists")},
+        "ENV": {"SECRETIVE_KEY": "API key", "SECRETIVE_TOKEN": "optional token"},
+        "REQUIRED_ENV": ("SECRETIVE_KEY",),
+        "CURSOR_OPTIONS": ("lists",),
+        "translate": lambda query: ["sora"],
+        "parse": lambda body: [],
+        "fetch": lambda ctx: iter([Page(b"[]", "https://api.example/x?key=" + ctx.env["SECRETIVE_KEY"])]),
+    }
+    for name, value in {**defaults, **attributes}.items():
         setattr(module, name, value)
     return module
 

@@ -129,6 +129,7 @@ def test_topics_keep_their_numbers_as_posts_arrive_and_a_new_conversation_appear
     assert first.refit == "no topic model yet" and first.topics == 4
     with engine.connect() as conn:
         model = latest_topic_model(conn, MONITOR)
+        assert model is not None
         rows = conn.execute(select(topics).where(topics.c.model_id == model["id"], topics.c.topic >= 0)).all()
     assert sorted(r.topic for r in rows) == [0, 1, 2, 3]
     for row in rows:
@@ -174,6 +175,7 @@ def test_topics_keep_their_numbers_as_posts_arrive_and_a_new_conversation_appear
     with engine.connect() as conn:
         events = topic_events_of(conn, MONITOR)
         latest = latest_topic_model(conn, MONITOR)
+        assert latest is not None
         centroids = load_centroids(conn, latest["id"])
     second = [(e["topic"], e["event"]) for e in events if e["model_id"] == latest["id"]]
     assert sorted(second) == [
@@ -210,6 +212,7 @@ def test_an_interrupted_refit_leaves_every_post_placed_at_the_next_run(engine, m
     assert again.placed == 10 and again.refit is None
     with engine.connect() as conn:
         model = latest_topic_model(conn, MONITOR)
+    assert model is not None
     assert _count(engine, post_topics, model_id=model["id"]) == 100
 
 
@@ -224,6 +227,7 @@ def test_a_refit_over_more_posts_than_the_sample_places_the_rest_by_centroid(eng
     assert update.topics == 3 and update.posts == 150
     with engine.connect() as conn:
         model = latest_topic_model(conn, MONITOR)
+        assert model is not None
         placed = dict(
             conn.execute(
                 select(post_topics.c.post_id, post_topics.c.topic).where(post_topics.c.model_id == model["id"])

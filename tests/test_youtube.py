@@ -220,7 +220,7 @@ def run(
         return list(fetch(ctx))
 
 
-FULL_WALK = {
+FULL_WALK: dict[tuple[str, str], Answer] = {
     ("search", ""): fixture("search_page1.json"),
     ("videos", f"{V1},{V2}"): fixture("videos_page1.json"),
     ("search", "CAIQAA"): fixture("search_page2.json"),
@@ -244,6 +244,7 @@ def test_a_full_walk_searches_reads_videos_then_comments(caplog: pytest.LogCaptu
     assert posts[:3] == [V1, V2, V3] and T1 in posts and len(posts) == 6
     states = [page.state for page in pages]
     assert states[0] is None and states[2] is None  # mid-search and mid-comments
+    assert states[1] is not None and states[-1] is not None
     assert states[1]["searched_until"] == "2024-11-29T00:00:00+00:00"
     final = states[-1]
     assert final["videos"] == {
@@ -268,6 +269,7 @@ def test_a_later_run_starts_from_the_state() -> None:
         {("search", ""): fixture("search_empty.json"), ("commentThreads", V1): fixture("threads_page1.json")}
     )
     pages = run(api, state=state)
+    assert pages[-1].state is not None
     assert api.params[0]["publishedAfter"] == "2024-11-28T11:00:00Z"  # an hour of overlap
     assert api.asked == [("search", ""), ("commentThreads", V1)]  # 09:00 < 09:30: no second page; V2 disabled
     assert pages[-1].state["videos"][V1]["comments"] == "2024-11-28T10:30:00+00:00"  # nothing newer
@@ -283,6 +285,7 @@ def test_quota_exceeded_pauses_the_source_until_midnight_pacific(caplog: pytest.
     with caplog.at_level(logging.WARNING, logger="collect.sources.youtube"):
         pages = run(api)
     assert len(pages) == 1 and parse(pages[0].body) == []
+    assert pages[0].state is not None
     paused = datetime.fromisoformat(pages[0].state["paused_until"])
     assert paused == next_quota_reset(datetime.now(UTC)) and paused > datetime.now(UTC)
     assert "quota is spent" in caplog.text
@@ -295,6 +298,7 @@ def test_quota_exceeded_pauses_the_source_until_midnight_pacific(caplog: pytest.
 def test_a_pause_that_has_passed_is_ignored() -> None:
     api = GoogleAPI({("search", ""): fixture("search_empty.json")})
     pages = run(api, state={"paused_until": "2024-01-01T08:00:00+00:00"}, comments=False)
+    assert pages[0].state is not None
     assert len(pages) == 1 and "paused_until" in pages[0].state and api.asked == [("search", "")]
 
 
@@ -390,5 +394,6 @@ def test_a_private_videos_forbidden_comments_cost_only_that_video() -> None:
         }
     )
     pages = run(api, state=state)
+    assert pages[-1].state is not None
     assert pages[-1].state["videos"][V1]["comments"] == "disabled"
     assert len(api.asked) == 3

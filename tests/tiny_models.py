@@ -29,7 +29,8 @@ WORDS = [
 
 
 def _tokenizer(folder: Path):
-    from transformers import BertTokenizerFast
+    # transformers 5 keeps BertTokenizerFast only as a runtime alias, which its type information leaves out
+    from transformers import BertTokenizerFast  # type: ignore[attr-defined]
 
     folder.mkdir(parents=True, exist_ok=True)
     vocab = folder / "vocab.txt"
@@ -71,8 +72,8 @@ def tiny_sentence_transformer(folder: Path) -> Path:
 
     try:
         from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-    except ImportError:  # sentence-transformers before the modules moved
-        from sentence_transformers.models import Pooling, Transformer
+    except ImportError:  # sentence-transformers before the modules moved; mypy sees only the installed layout
+        from sentence_transformers.models import Pooling, Transformer  # type: ignore[no-redef]
 
     torch.manual_seed(0)
     base = folder / "base"
