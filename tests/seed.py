@@ -72,7 +72,7 @@ def seed_store(engine: Engine, *, demo: bool = False) -> dict[str, int]:
     from store.schema import posts
 
     with engine.connect() as conn:
-        ids = dict(conn.execute(select(posts.c.native_id, posts.c.id)).all())
+        ids: dict[str, int] = {r.native_id: r.id for r in conn.execute(select(posts.c.native_id, posts.c.id))}
     verdicts = [
         PostVerdict(
             ids[p.native_id],

@@ -386,7 +386,7 @@ def add_spikes_and_narratives(engine: Engine) -> None:
             ),
             {"m": MONITOR, "s": leak_day, "e": leak_day + timedelta(days=1), "d": source_drivers},
         )
-        ids = dict(conn.execute(select(posts.c.text, posts.c.id)).all())
+        ids: dict[str, int] = {r.text: r.id for r in conn.execute(select(posts.c.text, posts.c.id))}
         members = [row[0] for row in POSTS if "unpaid" in row[0].lower()]
         conn.execute(
             text("INSERT INTO post_narratives VALUES (:m, 'unpaid-labour', :p, 0.9, :member)"),

@@ -25,7 +25,9 @@ def test_a_store_of_schema_5_gets_folded_search_text_and_the_dashboard_indexes(t
     engine.dispose()
     engine = open_store(url)
     with engine.connect() as conn:
-        folded = dict(conn.execute(select(posts.c.text, posts.c.search_text)).all())
+        folded: dict[str, str] = {
+            r.text: r.search_text for r in conn.execute(select(posts.c.text, posts.c.search_text))
+        }
         indexes = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars())
     assert folded[COPIED] == COPIED.lower()
     assert folded["تسريب سورا فضيحة للفنانين"] == "تسريب سورا فضيحه للفنانين"  # ta marbuta folded as the query folds it

@@ -162,7 +162,7 @@ def test_dead_runs_are_marked_even_when_another_collector_commits_meanwhile(db_u
     with engine.begin() as conn:
         assert collection.interrupt_stale_runs(conn, "m") == dead
     with engine.connect() as conn:
-        statuses = dict(conn.execute(select(runs.c.id, runs.c.status)).all())
+        statuses: dict[int, str] = {r.id: r.status for r in conn.execute(select(runs.c.id, runs.c.status))}
     assert [statuses[run] for run in dead] == ["interrupted", "interrupted"] and len(statuses) == 3
     engine.dispose()
     other.dispose()

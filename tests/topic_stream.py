@@ -50,7 +50,7 @@ def store_posts(
     from store.schema import posts
 
     with engine.connect() as conn:
-        by_native = dict(conn.execute(select(posts.c.native_id, posts.c.id)).all())
+        by_native: dict[str, int] = {r.native_id: r.id for r in conn.execute(select(posts.c.native_id, posts.c.id))}
     ids = [by_native[p.native_id] for p in items]
     with engine.begin() as conn:
         save_verdicts(
