@@ -8,6 +8,7 @@ PostgreSQL, so counts read from posts and from `post_counts_*` line up.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -87,17 +88,9 @@ def filter_conditions(where: PostFilter) -> list[ColumnElement[bool]]:
     if where.sources:
         conditions.append(posts.c.platform.in_(where.sources))
     if where.languages:
-        known = [code for code in where.languages if code != PENDING]
-        options = [post_analysis.c.language.in_(known)] if known else []
-        if PENDING in where.languages:
-            options.append(post_analysis.c.language.is_(None))
-        conditions.append(or_(*options))
+        conditions.append(_one_of(post_analysis.c.language, where.languages, none_means=PENDING))
     if where.sentiments:
-        scored = [label for label in where.sentiments if label != UNSCORED]
-        options = [post_analysis.c.sentiment.in_(scored)] if scored else []
-        if UNSCORED in where.sentiments:
-            options.append(post_analysis.c.sentiment.is_(None))
-        conditions.append(or_(*options))
+        conditions.append(_one_of(post_analysis.c.sentiment, where.sentiments, none_means=UNSCORED))
     if where.topics:
         conditions.append(post_topics.c.topic.in_(where.topics))
     if where.narratives:
@@ -119,3 +112,13 @@ def time_bin(conn: Connection, hourly: bool) -> ColumnElement[str]:
         return func.substr(posts.c.created_at, 1, 13 if hourly else 10)
     hour = func.to_char(func.timezone("UTC", posts.c.created_at), "YYYY-MM-DD HH24")
     return hour if hourly else func.substr(hour, 1, 10)
+
+
+def _one_of(column: ColumnElement[str], chosen: Sequence[str], *, none_means: str) -> ColumnElement[bool]:
+    """`column` is one of the chosen values, where the facet's label for a missing value (a post not
+    analysed yet, or one no model could score) stands for NULL."""
+    values = [value for value in chosen if value != none_means]
+    options = [column.in_(values)] if values else []
+    if none_means in chosen:
+        options.append(column.is_(None))
+    return or_(*options)
